@@ -1,0 +1,22 @@
+# Every routine task. `scripts/dev <recipe>` sets up .venv and runs these.
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+default: demo
+
+# Start a local 3-node network and run a hello-world job on it.
+demo:
+    python scripts/demo.py
+
+# Lint, type-check and run the whole test suite.
+test *ARGS: lint
+    scripts/setup-docker.sh || echo "(no Docker engine: Docker tests will skip)"
+    pytest {{ARGS}}
+
+lint:
+    ruff check src tests scripts
+    ruff format --check src tests scripts
+    mypy
+
+fmt:
+    ruff format src tests scripts
+    ruff check --fix src tests scripts

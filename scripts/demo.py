@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""The README's first command: a local 3-node network running one job.
+
+Starts `bacalao devstack --nodes 3`, runs a hello-world job through the real
+CLI on node 0 (Docker when an engine runs here, WebAssembly otherwise),
+shows the same job from node 2 (every node answers for every job), then
+stops the network. Run it through `scripts/dev demo`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+BACALAO = str(BIN / "bacalao")
+
+
+def free_base_port(count: int = 3) -> int:
+    for base in [1234, *range(21000, 30000, 17)]:
+        if all(_port_free(base + i) for i in range(count)):
+            return base
+    raise SystemExit("demo: no free ports for the devstack's API")
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def docker_ready() -> bool:
+    print("==> checking for a Docker engine (scripts/setup-docker.sh)", flush=True)
+    try:
+        done = subprocess.run([str(ROOT / "scripts" / "setup-docker.sh")], timeout=600)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def start_devstack(base: int, repo: Path) -> subprocess.Popen[str]:
+    cmd = [
+        BACALAO,
+        "devstack",
+        "--nodes",
+        "3",
+        "--api-port",
+        str(base),
+        "--repo-base",
+        str(repo),
+    ]
+    print(f"==> {' '.join(cmd[1:])}", flush=True)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    deadline = time.monotonic() + 60
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        print(f"    {line.rstrip()}", flush=True)
+        if "devstack ready" in line:
+            return proc
+        if time.monotonic() > deadline:
+            break
+    proc.kill()
+    raise SystemExit(
+        "demo: the devstack did not start within 60 s (see its output above)"
+    )
+
+
+def run(cmd: list[str]) -> subprocess.CompletedProcess[str]:
+    print(f"==> bacalao {' '.join(cmd)}", flush=True)
+    done = subprocess.run([BACALAO, *cmd], text=True, capture_output=True, timeout=300)
+    for line in (done.stdout + done.stderr).splitlines():
+        print(f"    {line}", flush=True)
+    return done
+
+
+def hello_wasm(folder: Path) -> Path:
+    import wasmtime
+
+    target = folder / "hello.wasm"
+    target.write_bytes(
+        wasmtime.wat2wasm((ROOT / "examples/wasm/hello.wat").read_text())
+    )
+    return target
+
+
+def main() -> int:
+    use_docker = docker_ready() and os.environ.get("BACALAO_DEMO_ENGINE", "") != "wasm"
+    base = free_base_port()
+    with tempfile.TemporaryDirectory(prefix="bacalao-demo-") as tmp:
+        devstack = start_devstack(base, Path(tmp) / "nodes")
+        try:
+            node0 = ["--api-port", str(base)]
+            if use_docker:
+                job = run(
+                    [
+                        *node0,
+                        "docker",
+                        "run",
+                        "busybox:1.37.0",
+                        "--",
+                        "echo",
+                        "hello from bacalao",
+                    ]
+                )
+            else:
+                print(
+                    "==> no Docker engine here: running the WebAssembly hello-world",
+                    flush=True,
+                )
+                job = run([*node0, "wasm", "run", str(hello_wasm(Path(tmp)))])
+            if job.returncode != 0:
+                return job.returncode
+            print(
+                "==> node 2 lists the job submitted on node 0 (the shared view):",
+                flush=True,
+            )
+            return run(["--api-port", str(base + 2), "job", "list"]).returncode
+        finally:
+            devstack.send_signal(signal.SIGINT)
+            try:
+                devstack.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                devstack.kill()
+            print("==> devstack stopped", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""bacalao: a peer-to-peer compute-over-data network."""

@@ -1,0 +1,15 @@
+"""The HTTP API: Bacalhau's v1 REST endpoints over a node's `Backend`.
+
+    app.py         ASGI app + `serve_api` (hypercorn, trio mode)
+    router.py      path router (HTTP and WebSocket routes)
+    http.py        Request/Response, body reading, JSON responses
+    query.py       typed query parameters
+    paging.py      NextToken paging
+    errors.py      error responses (Bacalhau's APIError JSON)
+    submission.py  PUT /jobs: parse, check, sanitize
+    agent.py, jobs.py, nodes.py   the routes
+    backend.py     what the API needs from a node (the seam)
+
+Import `bacalao.api.app` for `serve_api`; this package imports nothing so
+that `bacalao.api.backend` stays cheap.
+"""

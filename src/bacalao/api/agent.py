@@ -1,0 +1,90 @@
+"""Routes about the node answering: `/api/v1/agent/*` and the legacy paths.
+
+Legacy (pre-v1.5) paths kept for older clients and health checks:
+`/api/v1/healthz` (disk space), `/api/v1/livez` and `/api/v1/id` (plain
+text), `/api/v1/node_info` (this node's NodeState), `/api/v1/version`
+(`{"build_version_info": ...}`, GET and POST) and `/` (the version).
+"""
+
+from __future__ import annotations
+
+import shutil
+from functools import partial
+
+import trio
+
+from ..models.api import IsAliveResponse
+from ..models.node import NodeState
+from .backend import Backend
+from .http import Request, Response, json_response, text_response
+from .router import Route, route
+
+
+async def alive(backend: Backend, request: Request) -> Response:
+    return json_response(IsAliveResponse())
+
+
+async def version(backend: Backend, request: Request) -> Response:
+    return json_response(backend.version())
+
+
+async def agent_node(backend: Backend, request: Request) -> Response:
+    return json_response(backend.node_info())
+
+
+async def debug(backend: Backend, request: Request) -> Response:
+    return json_response(backend.debug_info())
+
+
+async def legacy_version(backend: Backend, request: Request) -> Response:
+    request.json()  # a malformed body is still a 400, as it was
+    info = backend.version().model_dump(mode="json")
+    return json_response({"build_version_info": info})
+
+
+async def legacy_id(backend: Backend, request: Request) -> Response:
+    return text_response(backend.node_id)
+
+
+async def livez(backend: Backend, request: Request) -> Response:
+    return text_response("OK")
+
+
+async def node_info(backend: Backend, request: Request) -> Response:
+    for state in backend.list_nodes():
+        if state.Info.NodeID == backend.node_id:
+            return json_response(state)
+    return json_response(NodeState(Info=backend.node_info()))
+
+
+def _mount_usage(path: str) -> dict[str, int]:
+    try:
+        usage = shutil.disk_usage(path)
+    except OSError:
+        return {"All": 0, "Used": 0, "Free": 0}
+    return {"All": usage.total, "Used": usage.used, "Free": usage.free}
+
+
+async def healthz(backend: Backend, request: Request) -> Response:
+    root = await trio.to_thread.run_sync(_mount_usage, "/")
+    tmp = await trio.to_thread.run_sync(_mount_usage, "/tmp")
+    return json_response({"FreeSpace": {"tmp": tmp, "root": root}})
+
+
+def agent_routes(backend: Backend) -> list[Route]:
+    v1 = "/api/v1"
+    return [
+        route("GET", f"{v1}/agent/alive", partial(alive, backend)),
+        route("GET", f"{v1}/agent/version", partial(version, backend)),
+        route("GET", f"{v1}/agent/node", partial(agent_node, backend)),
+        route("GET", f"{v1}/agent/debug", partial(debug, backend)),
+        route(("GET", "POST"), f"{v1}/version", partial(legacy_version, backend)),
+        route("GET", f"{v1}/id", partial(legacy_id, backend)),
+        route("GET", f"{v1}/livez", partial(livez, backend)),
+        route("GET", f"{v1}/healthz", partial(healthz, backend)),
+        route("GET", f"{v1}/node_info", partial(node_info, backend)),
+        route("GET", "/", partial(version, backend)),
+    ]
+
+
+__all__ = ["agent_routes"]

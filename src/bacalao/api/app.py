@@ -1,0 +1,184 @@
+"""The ASGI app of the v1 REST API, and `serve_api` to run it under hypercorn.
+
+    async with trio.open_nursery() as nursery:
+        port = await nursery.start(serve_api, backend, "127.0.0.1", 0)
+
+`ApiApp` answers lifespan, HTTP and WebSocket scopes. Every HTTP error —
+from routing, parsing, the backend or a bug — leaves as Bacalhau's
+`APIError` JSON; a bug is logged with its traceback and answered with a 500
+`Internal server error`, never with the traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable
+from functools import partial
+from typing import Any
+from urllib.parse import quote
+
+import trio
+from hypercorn.config import Config
+from hypercorn.trio import serve
+
+from ..orchestrator.exceptions import OrchestratorError
+from .agent import agent_routes
+from .backend import Backend
+from .errors import ApiBindError, ApiError, MethodNotAllowed, error_for
+from .http import (
+    MAX_BODY,
+    Receive,
+    Request,
+    Response,
+    Scope,
+    Send,
+    header_map,
+    read_body,
+    send_response,
+)
+from .jobs import job_routes
+from .nodes import node_routes
+from .query import Query
+from .router import Route, Router, split_raw_path
+
+log = logging.getLogger("bacalao.api")
+
+
+def build_router(backend: Backend, extra: Iterable[Route] = ()) -> Router:
+    """Every route of the API bound to `backend`, plus `extra` routes."""
+    return Router(
+        [*agent_routes(backend), *job_routes(backend), *node_routes(backend), *extra]
+    )
+
+
+class ApiApp:
+    """The ASGI callable: routes a request, runs its handler, writes the answer."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        max_body: int = MAX_BODY,
+        routes: Iterable[Route] = (),
+    ) -> None:
+        self.router = build_router(backend, routes)
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "websocket":
+            await self._websocket(scope, receive, send)
+        elif kind == "lifespan":
+            await _lifespan(receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = header_map(scope)
+        request_id = headers.get("x-request-id") or uuid.uuid4().hex
+        method = scope["method"].upper()
+        try:
+            handler, params = self.router.match(method, _segments(scope))
+            request = Request(
+                method=method,
+                path=scope["path"],
+                query=Query(scope.get("query_string", b"")),
+                headers=headers,
+                body=await read_body(receive, headers, self.max_body),
+                params=params,
+            )
+            response = await handler(request)
+        except Exception as exc:
+            response = _error_response(exc, f"{method} {scope['path']}", request_id)
+        await send_response(
+            send, response, head=method == "HEAD", request_id=request_id
+        )
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            handler, params = self.router.match("WEBSOCKET", _segments(scope))
+        except ApiError:
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        await handler(scope, receive, send, params)
+
+
+def _segments(scope: Scope) -> tuple[str, ...]:
+    raw = scope.get("raw_path")
+    if raw is None:
+        raw = quote(scope["path"]).encode()
+    return split_raw_path(raw)
+
+
+def _error_response(exc: Exception, what: str, request_id: str) -> Response:
+    if isinstance(exc, ApiError | OrchestratorError):
+        log.debug("%s: %s %s", what, type(exc).__name__, exc)
+    else:
+        log.exception("%s failed (request %s)", what, request_id)
+    error = error_for(exc, request_id)
+    extra: tuple[tuple[str, str], ...] = ()
+    if isinstance(exc, MethodNotAllowed):
+        extra = (("allow", ", ".join(exc.allowed)),)
+    return Response(error.Status, error.model_dump_json().encode(), headers=extra)
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+def hypercorn_config(host: str, port: int) -> Config:
+    """Hypercorn settings for the API: one bind, our logger, no access log."""
+    config = Config()
+    config.bind = [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]
+    config.accesslog = None
+    config.errorlog = logging.getLogger("bacalao.api.server")
+    config.include_server_header = False
+    config.graceful_timeout = 1.0
+    return config
+
+
+def _bound_port(binds: list[str]) -> int:
+    return int(binds[0].rsplit(":", 1)[1])
+
+
+async def serve_api(
+    backend: Backend,
+    host: str = "127.0.0.1",
+    port: int = 1234,
+    *,
+    task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Serve the API until cancelled; reports the bound port (port 0 works).
+
+    Raises `ApiBindError` if it cannot listen on `host`:`port`.
+    """
+    config = hypercorn_config(host, port)
+    app: Any = ApiApp(backend)  # hypercorn's scope types are narrower than ours
+    failure: OSError | None = None
+    async with trio.open_nursery() as nursery:
+        try:
+            binds = await nursery.start(partial(serve, app, config, mode="asgi"))
+        except* OSError as group:
+            failure = _first_leaf(group)
+        else:
+            log.info("API listening on %s", binds[0])
+            task_status.started(_bound_port(binds))
+    if failure is not None:
+        reason = failure.strerror or str(failure)
+        message = f"cannot serve the API on {host}:{port}: {reason}"
+        raise ApiBindError(failure.errno, message) from failure
+
+
+def _first_leaf(group: BaseExceptionGroup[OSError]) -> OSError:
+    first = group.exceptions[0]
+    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
+
+
+__all__ = ["ApiApp", "build_router", "hypercorn_config", "serve_api"]

@@ -1,0 +1,191 @@
+"""Errors of the HTTP API boundary, and how any error becomes Bacalhau's JSON.
+
+    ApiError            an error response: status, code, message, hint
+     ├─ BadRequest      400: a malformed body, query value or path
+     │   └─ InvalidSubmission  400 ValidationError: the job spec is wrong
+     ├─ NotFound        404: no such route or object
+     ├─ MethodNotAllowed 405: the route exists for other methods
+     ├─ PayloadTooLarge 413: the body is over the limit
+     └─ Conflict        409: the request names several objects where one is needed
+         └─ AmbiguousNodeID  a node ID prefix matches several nodes
+    ApiBindError        (an OSError) the server could not listen on its address
+    InvalidPagingToken  (a ValueError) `next_token` is not one of our tokens
+
+`error_for(exc)` turns anything a handler raised into an `APIError` body:
+`ApiError` as it is, the orchestrator's errors with their own status and
+code, anything else as a 500 `Internal server error` (the caller logs it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from ..models.api import APIError
+from ..orchestrator.exceptions import (
+    AmbiguousJobID,
+    JobNotFound,
+    NodeNotFound,
+    OrchestratorError,
+)
+
+NOT_FOUND_HINT = (
+    "The server version may be older than this CLI version "
+    "and does not support the endpoint yet."
+)
+
+
+class ApiError(Exception):
+    """An error the API answers with; `status` is the HTTP status code."""
+
+    status = 500
+    code = "InternalError"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str = "",
+        details: dict[str, Any] | None = None,
+        component: str = "APIServer",
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.details = details
+        self.component = component
+
+
+class BadRequest(ApiError):
+    """Raised when the request body, a query value or a path is malformed."""
+
+    status = 400
+    code = "BadRequest"
+
+
+class InvalidSubmission(BadRequest):
+    """Raised when a submitted job spec is wrong; the message names the field."""
+
+    code = "ValidationError"
+
+
+class NotFound(ApiError):
+    """Raised when no route (or no object) matches the request."""
+
+    status = 404
+    code = "NotFound"
+
+
+class MethodNotAllowed(ApiError):
+    """Raised when the path exists but not for this method."""
+
+    status = 405
+    code = "MethodNotAllowed"
+
+    def __init__(self, method: str, allowed: Iterable[str]) -> None:
+        self.allowed = sorted(set(allowed))
+        super().__init__(
+            f"method {method} is not allowed here",
+            hint=f"use one of: {', '.join(self.allowed)}",
+        )
+
+
+class PayloadTooLarge(ApiError):
+    """Raised when the body is larger than the server accepts."""
+
+    status = 413
+    code = "BadRequest"
+
+
+class Conflict(ApiError):
+    """Raised when the request names several objects where one is needed."""
+
+    status = 409
+    code = "ResourceInUse"
+
+
+class AmbiguousNodeID(Conflict):
+    """Raised when a node ID prefix matches more than one node."""
+
+    code = "MultipleNodesFound"
+
+
+class ApiBindError(OSError):
+    """Raised by `serve_api` when it cannot listen on the host and port."""
+
+
+class InvalidPagingToken(ValueError):
+    """Raised by `PagingToken.decode` for text that is not a paging token."""
+
+    def __init__(self, token: str, reason: str) -> None:
+        super().__init__(f"invalid paging token: {token}: {reason}")
+
+
+def validation_message(exc: ValidationError, prefix: str = "") -> str:
+    """One `dotted.field: reason` line per error, e.g. `Job.Tasks: Field required`."""
+    return "\n".join(_error_line(error, prefix) for error in exc.errors())
+
+
+def _error_line(error: ErrorDetails, prefix: str) -> str:
+    loc = ".".join(
+        str(part) for part in (*prefix.split("."), *error["loc"]) if part != ""
+    )
+    reason = error["msg"].removeprefix("Value error, ")
+    return f"{loc}: {reason}" if loc else reason
+
+
+_COMPONENTS: dict[type[OrchestratorError], str] = {
+    JobNotFound: "JobStore",
+    AmbiguousJobID: "JobStore",
+    NodeNotFound: "NodeManager",
+}
+
+
+def error_for(exc: Exception, request_id: str = "") -> APIError:
+    """The JSON body to answer `exc` with (500 for anything unexpected)."""
+    if isinstance(exc, ApiError):
+        return APIError(
+            Status=exc.status,
+            Message=exc.message,
+            RequestID=request_id,
+            Code=exc.code,
+            Component=exc.component,
+            Hint=exc.hint,
+            Details=exc.details,
+        )
+    if isinstance(exc, OrchestratorError):
+        return APIError(
+            Status=exc.status,
+            Message=exc.message,
+            RequestID=request_id,
+            Code=exc.code,
+            Component=_COMPONENTS.get(type(exc), "Orchestrator"),
+            Hint=exc.hint,
+        )
+    return APIError(
+        Status=500,
+        Message="Internal server error",
+        RequestID=request_id,
+        Code="InternalError",
+        Component="Unknown",
+    )
+
+
+__all__ = [
+    "NOT_FOUND_HINT",
+    "AmbiguousNodeID",
+    "ApiBindError",
+    "ApiError",
+    "BadRequest",
+    "Conflict",
+    "InvalidPagingToken",
+    "InvalidSubmission",
+    "MethodNotAllowed",
+    "NotFound",
+    "PayloadTooLarge",
+    "error_for",
+    "validation_message",
+]

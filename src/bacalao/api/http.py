@@ -1,0 +1,156 @@
+"""Requests and responses of our small ASGI layer, with no I/O of their own.
+
+`Request` is what a handler reads (method, path params, query, headers,
+the whole body); `Response` is what it returns. `read_body` and
+`send_response` are the only functions that touch ASGI's receive/send.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic_core import to_json
+
+from .errors import BadRequest, PayloadTooLarge
+from .query import Query
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+MAX_BODY = 10 * 1024 * 1024
+JSON_TYPE = "application/json"
+
+
+@dataclass(frozen=True)
+class Request:
+    """One HTTP request, body already read."""
+
+    method: str
+    path: str
+    query: Query
+    headers: Mapping[str, str]
+    body: bytes = b""
+    params: Mapping[str, str] = field(default_factory=dict)
+
+    def header(self, name: str, default: str = "") -> str:
+        return self.headers.get(name.lower(), default)
+
+    def json(self) -> Any:
+        """The body as JSON (None when empty); 400 if it does not parse."""
+        if not self.body.strip():
+            return None
+        try:
+            return json.loads(self.body)
+        except (ValueError, RecursionError) as exc:
+            raise BadRequest(f"malformed JSON body: {exc}") from exc
+
+    def json_object(self) -> dict[str, Any]:
+        """The body as a JSON object ({} when empty); 400 otherwise."""
+        value = self.json()
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise BadRequest(
+                f"malformed JSON body: expected an object, got {type(value).__name__}"
+            )
+        return value
+
+
+@dataclass(frozen=True)
+class Response:
+    """A whole response: status, body bytes and extra headers."""
+
+    status: int
+    body: bytes = b""
+    content_type: str = JSON_TYPE
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def json_response(value: Any, status: int = 200) -> Response:
+    """`value` (a model, or plain JSON data) serialised as the body."""
+    if isinstance(value, BaseModel):
+        body = value.model_dump_json().encode()
+    else:
+        body = to_json(value, by_alias=True, fallback=str)
+    return Response(status, body)
+
+
+def text_response(text: str, status: int = 200) -> Response:
+    return Response(status, text.encode(), content_type="text/plain; charset=UTF-8")
+
+
+def header_map(scope: Scope) -> dict[str, str]:
+    """The request headers with lowercase names (the last value wins)."""
+    headers: dict[str, str] = {}
+    for name, value in scope.get("headers", []):
+        headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+    return headers
+
+
+async def read_body(receive: Receive, headers: Mapping[str, str], limit: int) -> bytes:
+    """The whole request body; `PayloadTooLarge` as soon as it is over `limit`."""
+    declared = headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"request body is larger than {limit // (1024 * 1024)} MB",
+        hint="send large inputs through a storage source (e.g. urlDownload, s3) "
+        "instead of inline",
+    )
+
+
+async def send_response(
+    send: Send, response: Response, *, head: bool = False, request_id: str = ""
+) -> None:
+    headers = [
+        (b"content-type", response.content_type.encode()),
+        (b"content-length", str(len(response.body)).encode()),
+    ]
+    if request_id:
+        headers.append((b"x-request-id", request_id.encode("latin-1", "replace")))
+    headers += [
+        (k.encode(), v.encode("latin-1", "replace")) for k, v in response.headers
+    ]
+    await send(
+        {"type": "http.response.start", "status": response.status, "headers": headers}
+    )
+    await send({"type": "http.response.body", "body": b"" if head else response.body})
+
+
+__all__ = [
+    "JSON_TYPE",
+    "MAX_BODY",
+    "Receive",
+    "Request",
+    "Response",
+    "Scope",
+    "Send",
+    "header_map",
+    "json_response",
+    "read_body",
+    "send_response",
+    "text_response",
+]

@@ -1,0 +1,117 @@
+"""Turning a `PUT /jobs` body into a job the backend accepts, without I/O.
+
+The steps follow Bacalhau's submit handler: parse `{"Job": ...}` (a fault
+is a 400 naming the field, e.g. `Job.Tasks.0.Engine.Params.Image: Field
+required`), check each task's engine params, then sanitize — reset what a
+submitter may not set and say so in warnings — and record the client's
+installation and instance IDs from the request headers in the job's Meta.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..models.api import PutJobRequest
+from ..models.engines import UnknownEngine, engine_params
+from ..models.job import META_RESERVED_PREFIX, Job
+from ..models.states import JobStateType
+from ..models.states import State as JobState
+from .errors import InvalidSubmission, validation_message
+
+CLIENT_META = {
+    "x-bacalhau-installationid": "bacalhau.org/client.installation.id",
+    "x-bacalhau-instanceid": "bacalhau.org/client.instance.id",
+}
+BODY_HINT = 'the body is {"Job": {...}} with the job spec inside'
+
+
+def parse_put_job(body: dict[str, Any]) -> PutJobRequest:
+    """The request in `body`; `InvalidSubmission` names each field at fault."""
+    try:
+        request = PutJobRequest.model_validate(body)
+    except ValidationError as exc:
+        hint = BODY_HINT if not any(k.lower() == "job" for k in body) else ""
+        raise InvalidSubmission(
+            _spec_message(validation_message(exc)), hint=hint
+        ) from exc
+    check_engines(request.Job)
+    return request
+
+
+def _spec_message(detail: str) -> str:
+    return f"invalid job spec: {detail}"
+
+
+def check_engines(job: Job) -> None:
+    """Validate each task's engine params for its engine type."""
+    for index, task in enumerate(job.Tasks):
+        where = f"Job.Tasks.{index}.Engine"
+        try:
+            engine_params(task.Engine)
+        except UnknownEngine as exc:
+            raise InvalidSubmission(_spec_message(f"{where}.Type: {exc}")) from exc
+        except ValidationError as exc:
+            detail = validation_message(exc, prefix=f"{where}.Params")
+            raise InvalidSubmission(_spec_message(detail)) from exc
+
+
+def sanitize(job: Job) -> tuple[Job, list[str]]:
+    """`job` without the fields a submitter may not set, and a warning for each."""
+    warnings: list[str] = []
+    changes: dict[str, Any] = {}
+    if job.State.StateType != JobStateType.Undefined:
+        warnings.append("job state is ignored when submitting a job")
+        changes["State"] = JobState[JobStateType](StateType=JobStateType.Undefined)
+    for name, label in (
+        ("Revision", "revision"),
+        ("Version", "version"),
+        ("CreateTime", "create time"),
+        ("ModifyTime", "modify time"),
+    ):
+        if getattr(job, name):
+            warnings.append(f"job {label} is ignored when submitting a job")
+            changes[name] = 0
+    if job.ID and job.Type in ("batch", "ops"):
+        warnings.append("job ID is ignored when submitting a batch job")
+        changes["ID"] = ""
+    if len(job.Tasks) > 1:
+        warnings.append("only one task is supported per job")
+        changes["Tasks"] = job.Tasks[:1]
+    reserved = [key for key in job.Meta if key.startswith(META_RESERVED_PREFIX)]
+    for key in reserved:
+        warnings.append(
+            f"job meta key {json.dumps(key)} is reserved and will be ignored"
+        )
+    if reserved:
+        changes["Meta"] = {k: v for k, v in job.Meta.items() if k not in reserved}
+    return job.model_copy(update=changes), warnings
+
+
+def add_client_meta(job: Job, headers: Mapping[str, str]) -> Job:
+    """`job` with the client's installation/instance IDs from its headers."""
+    extra = {key: headers[h] for h, key in CLIENT_META.items() if headers.get(h)}
+    if not extra:
+        return job
+    return job.model_copy(update={"Meta": {**job.Meta, **extra}})
+
+
+def prepare_submission(
+    body: dict[str, Any], headers: Mapping[str, str]
+) -> tuple[Job, list[str]]:
+    """The job to hand the backend, and the warnings for the response."""
+    request = parse_put_job(body)
+    job, warnings = sanitize(request.Job)
+    return add_client_meta(job, headers), warnings
+
+
+__all__ = [
+    "add_client_meta",
+    "check_engines",
+    "parse_put_job",
+    "prepare_submission",
+    "sanitize",
+]

@@ -1,0 +1,222 @@
+"""Flags shared by `docker run` and `wasm run`, named as Bacalhau's CLI names them.
+
+`GoFlagsCommand` also accepts `--flag=true|false` for boolean flags (Go's
+pflag does, so `--wait=false` works as it does with `bacalhau`). Options
+end at the first positional argument (the image or module); everything
+after it belongs to the task, dashes and all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+NETWORKS = ("Default", "None", "Host", "Full", "HTTP", "Bridge")
+_TRUE = {"1", "t", "T", "TRUE", "true", "True"}
+_FALSE = {"0", "f", "F", "FALSE", "false", "False"}
+
+
+def _apply(options: Sequence[Callable[[F], F]], command: F) -> F:
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def job_flags(command: F) -> F:
+    """--name --namespace --priority --count --target --constraints -l/--labels."""
+    return _apply(
+        [
+            click.option("--name", default="", help="Job name (default: its ID)."),
+            click.option("--namespace", default="default", show_default=True),
+            click.option("--priority", type=int, default=0, show_default=True),
+            click.option(
+                "--count",
+                type=click.IntRange(min=0),
+                default=1,
+                show_default=True,
+                help="How many nodes run the job.",
+            ),
+            click.option(
+                "--target",
+                type=click.Choice(["any", "all"]),
+                default="any",
+                show_default=True,
+                help="any: run on --count nodes; all: on every matching node.",
+            ),
+            click.option(
+                "--constraints",
+                default="",
+                metavar="SELECTOR",
+                help="Node label selector, e.g. 'region=eu,gpu in (a100)'.",
+            ),
+            click.option(
+                "-l",
+                "--labels",
+                multiple=True,
+                metavar="K=V",
+                help="Job label (repeatable, or comma-separated).",
+            ),
+        ],
+        command,
+    )
+
+
+def task_flags(command: F) -> F:
+    """Environment, outputs, publisher, resources, network and timeouts."""
+    return _apply(
+        [
+            click.option("--task-name", default="main", show_default=True),
+            click.option(
+                "-e",
+                "--env",
+                multiple=True,
+                metavar="K=V",
+                help="Task env var (repeatable).",
+            ),
+            click.option(
+                "-o",
+                "--output",
+                "outputs",
+                multiple=True,
+                metavar="NAME:PATH",
+                help="Publish the task's folder PATH as result NAME (repeatable).",
+            ),
+            click.option(
+                "-p",
+                "--publisher",
+                default="",
+                metavar="TYPE",
+                help="Where results go: local, ipfs, s3managed, noop or s3://BUCKET/KEY.",
+            ),
+            click.option("--cpu", default="", help="CPU to reserve, e.g. 500m or 2."),
+            click.option(
+                "--memory", default="", help="Memory to reserve, e.g. 512Mb or 1Gb."
+            ),
+            click.option("--disk", default="", help="Disk to reserve, e.g. 10Gb."),
+            click.option("--gpu", default="", help="GPUs to reserve, e.g. 1."),
+            click.option(
+                "--network",
+                type=click.Choice(NETWORKS, case_sensitive=False),
+                default="Default",
+                show_default=True,
+                help="Network access of the task.",
+            ),
+            click.option(
+                "--domain",
+                "domains",
+                multiple=True,
+                help="Domain the task may reach with --network HTTP (repeatable).",
+            ),
+            click.option(
+                "--timeout",
+                type=click.IntRange(min=0),
+                default=0,
+                help="Seconds the job may take in all (0: the node's default).",
+            ),
+            click.option(
+                "--queue-timeout",
+                type=click.IntRange(min=0),
+                default=0,
+                help="Seconds the job may wait for a node (0: the node's default).",
+            ),
+        ],
+        command,
+    )
+
+
+def runtime_flags(command: F) -> F:
+    """--wait --wait-timeout-secs --id-only --dry-run."""
+    return _apply(
+        [
+            click.option(
+                "--wait/--no-wait",
+                default=True,
+                show_default=True,
+                help="Wait for the job to finish (--wait=false also works).",
+            ),
+            click.option(
+                "--wait-timeout-secs",
+                type=click.IntRange(min=1),
+                default=600,
+                show_default=True,
+                help="Give up waiting after this many seconds.",
+            ),
+            click.option("--id-only", is_flag=True, help="Print only the job ID."),
+            click.option(
+                "--dry-run",
+                is_flag=True,
+                help="Print the job spec as YAML; do not submit.",
+            ),
+        ],
+        command,
+    )
+
+
+def parse_go_bool(name: str, value: str, ctx: click.Context | None = None) -> bool:
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    message = f"invalid value {value!r} for {name}: expected true or false"
+    raise click.UsageError(message, ctx=ctx)
+
+
+def rewrite_bool_values(
+    command: click.Command, args: list[str], ctx: click.Context | None = None
+) -> list[str]:
+    """`--flag=false` -> `--no-flag` (or nothing), up to the first positional."""
+    flags: dict[str, tuple[str, str | None]] = {}
+    takes_value: set[str] = set()
+    for param in command.params:
+        if not isinstance(param, click.Option):
+            continue
+        if param.is_flag:
+            off = param.secondary_opts[0] if param.secondary_opts else None
+            flags.update({name: (param.opts[0], off) for name in param.opts})
+        else:
+            takes_value.update(param.opts)
+    out: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg in ("--", "-") or not arg.startswith("-"):
+            return out + args[index:]
+        name, sep, value = arg.partition("=")
+        if sep and name in flags:
+            on, off = flags[name]
+            chosen = on if parse_go_bool(name, value, ctx) else off
+            out.extend([chosen] if chosen else [])
+        else:
+            out.append(arg)
+            if arg in takes_value:
+                out.extend(args[index + 1 : index + 2])
+                index += 1
+        index += 1
+    return out
+
+
+class GoFlagsCommand(click.Command):
+    """A command that takes `--flag=true|false` and stops options at a positional."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("context_settings", {})
+        kwargs["context_settings"].setdefault("allow_interspersed_args", False)
+        super().__init__(*args, **kwargs)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, rewrite_bool_values(self, list(args), ctx))
+
+
+__all__ = [
+    "NETWORKS",
+    "GoFlagsCommand",
+    "job_flags",
+    "parse_go_bool",
+    "rewrite_bool_values",
+    "runtime_flags",
+    "task_flags",
+]

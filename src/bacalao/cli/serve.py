@@ -1,0 +1,187 @@
+"""`bacalao serve` (one node) and `bacalao devstack` (several, for trying out).
+
+Both hand over to code that blocks until SIGINT/SIGTERM: `bacalao.node.serve`
+and `bacalao.devstack.main`, imported only when the command runs. A flag
+left out is not passed on, so the repo's config.yaml and BACALAO_* env
+still apply (defaults < file < env < flags).
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .context import Target
+from .errors import CliError
+
+
+def _labels(text: str | None) -> dict[str, str] | None:
+    if text is None:
+        return None
+    labels: dict[str, str] = {}
+    for item in text.split(","):
+        key, _, value = item.strip().partition("=")
+        if key.strip():
+            labels[key.strip()] = value.strip()
+    return labels
+
+
+def _engines(text: str | None) -> list[str] | None:
+    return None if text is None else [e.strip() for e in text.split(",") if e.strip()]
+
+
+def _api_address(
+    ctx: click.Context, host: str | None, port: int | None
+) -> dict[str, Any]:
+    """serve's own --api-host/--api-port, else the global ones if given."""
+    target = ctx.find_object(Target)
+    if target is not None and target.explicit:
+        host = host if host is not None else target.host
+        port = port if port is not None else target.port
+    return {"api_host": host, "api_port": port}
+
+
+def _load(repo: Path, flags: dict[str, Any]) -> Any:
+    """The node's config; `CliError` naming the setting at fault."""
+    import yaml
+    from pydantic import ValidationError
+
+    from ..config import load_config
+
+    try:
+        return load_config(repo, **flags)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise CliError(
+            f"invalid node setting {where}: {first['msg']}",
+            f"check the flag, BACALAO_{where.upper()} and {repo}/config.yaml",
+        ) from None
+    except (ValueError, OSError, yaml.YAMLError) as exc:
+        raise CliError(f"cannot load the node's config: {exc}") from None
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  bacalao serve
+  bacalao serve --repo /var/lib/bacalao --labels region=eu,gpu=a100 --api-port 1234
+  bacalao serve --peer /ip4/10.0.0.5/tcp/4001/p2p/12D3KooW... --no-orchestrator""",
+)
+@click.option(
+    "--repo",
+    envvar="BACALAO_DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="~/.bacalao",
+    show_default=True,
+    help="The node's folder: identity key, config.yaml, job store, results.",
+)
+@click.option(
+    "--peer",
+    "peers",
+    multiple=True,
+    metavar="MULTIADDR",
+    help="Peer to join (repeatable).",
+)
+@click.option("--swarm-host", default=None, help="Address to listen on for peers.")
+@click.option(
+    "--swarm-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="0: any free port.",
+)
+@click.option("--api-host", default=None, help="Address the HTTP API listens on.")
+@click.option(
+    "--api-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Port of the HTTP API.",
+)
+@click.option(
+    "--labels",
+    default=None,
+    metavar="K=V,...",
+    help="Labels jobs can select this node by.",
+)
+@click.option(
+    "--orchestrator/--no-orchestrator", default=None, help="Accept and schedule jobs."
+)
+@click.option("--compute/--no-compute", default=None, help="Run jobs.")
+@click.option(
+    "--allow-noop", is_flag=True, default=None, help="Offer the noop engine (testing)."
+)
+@click.option(
+    "--engines",
+    default=None,
+    metavar="LIST",
+    help="Engines to offer, e.g. docker,wasm.",
+)
+@click.pass_context
+def serve(
+    ctx: click.Context,
+    repo: Path,
+    peers: tuple[str, ...],
+    swarm_host: str | None,
+    swarm_port: int | None,
+    api_host: str | None,
+    api_port: int | None,
+    labels: str | None,
+    orchestrator: bool | None,
+    compute: bool | None,
+    allow_noop: bool | None,
+    engines: str | None,
+) -> None:
+    """Run a node (orchestrator and compute) until Ctrl+C."""
+    flags: dict[str, Any] = {
+        "peers": list(peers) or None,
+        "swarm_host": swarm_host,
+        "swarm_port": swarm_port,
+        "labels": _labels(labels),
+        "orchestrator": orchestrator,
+        "compute": compute,
+        "allow_noop": allow_noop,
+        "engines": _engines(engines),
+        **_api_address(ctx, api_host, api_port),
+    }
+    config = _load(repo.expanduser(), flags)
+    node = importlib.import_module("bacalao.node")
+    node.serve(config)
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  bacalao devstack
+  bacalao devstack --nodes 5 --api-port 21000 --allow-noop
+  # then, in another shell:
+  BACALAO_API_PORT=21000 bacalao docker run busybox -- echo hi""",
+)
+@click.option("--nodes", type=click.IntRange(1, 64), default=3, show_default=True)
+@click.option(
+    "--api-port",
+    type=click.IntRange(1, 65535),
+    default=1234,
+    show_default=True,
+    help="API port of the first node; node i listens on this + i.",
+)
+@click.option(
+    "--repo-base",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the nodes' repos (default: a temporary folder).",
+)
+@click.option("--allow-noop", is_flag=True, help="Offer the noop engine on every node.")
+def devstack(
+    nodes: int, api_port: int, repo_base: Path | None, allow_noop: bool
+) -> None:
+    """Run several nodes on this machine, joined to each other, until Ctrl+C."""
+    stack = importlib.import_module("bacalao.devstack")
+    stack.main(
+        nodes=nodes, api_port=api_port, repo_base=repo_base, allow_noop=allow_noop
+    )
+
+
+__all__ = ["devstack", "serve"]

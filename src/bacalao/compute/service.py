@@ -1,0 +1,354 @@
+"""The compute side of a node: bid, run, publish, report.
+
+Requesters ask this node to bid (`ask-bid`); the bidder decides, and an
+accepted bid holds resources (or a queue slot) and is recorded. When the
+requester confirms (`bid-result`), the execution runs as soon as its
+resources are held: inputs are staged, the executor runs the task into the
+execution's results folder, the publisher publishes it, and every state
+change goes back to the requester through the persisted outbox.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import trio
+
+from ..config import NodeConfig
+from ..executors.base import ExecutionRequest, Executor, OutputLimits
+from ..executors.exceptions import ExecutorError
+from ..models.execution import Execution, RunCommandResult
+from ..models.job import SpecConfig
+from ..models.node import NodeInfo
+from ..models.resources import Resources
+from ..models.states import ExecutionStateType
+from ..models.wire import (
+    Ack,
+    AskBid,
+    Bid,
+    BidCall,
+    BidResult,
+    CancelExecution,
+    ExecutionUpdate,
+    OpenBid,
+)
+from ..p2p.exceptions import P2PError
+from ..p2p.gossip import Gossip
+from ..p2p.rpc import HandlerError, Rpc
+from ..protocol import ASK_BID, BID_RESULT, BIDS, CANCEL, OPEN_BID
+from ..publishers import publish
+from ..storage import StorageError, stage_inputs
+from .bidder import Offer, decide
+from .capacity import Capacity
+from .executions import LocalExecutions
+from .updates import UpdateSender
+
+log = logging.getLogger(__name__)
+E = ExecutionStateType
+
+BID_RESULT_TIMEOUT = 30.0
+DEFAULT_NEED = Resources(CPU=0.1, Memory=64 * 1024**2)
+
+
+@dataclass
+class _Local:
+    """An execution this node bid on, while it is not finished."""
+
+    execution: Execution
+    requester: str
+    need: Resources
+    confirmed: bool = False
+    started: bool = False
+    cancel: trio.CancelScope = field(default_factory=trio.CancelScope)
+    done: trio.Event = field(default_factory=trio.Event)
+    cancel_reason: str = ""
+
+
+class Compute:
+    """Runs other people's tasks on this node, within its capacity."""
+
+    def __init__(
+        self,
+        node_id: str,
+        config: NodeConfig,
+        rpc: Rpc,
+        executors: dict[str, Executor],
+        store: LocalExecutions,
+        capacity: Capacity,
+        *,
+        api_base: Callable[[], str],
+        on_capacity_change: Callable[[], None],
+        node_info: Callable[[], NodeInfo],
+        gossip: Gossip,
+    ) -> None:
+        self.node_id = node_id
+        self.rpc = rpc
+        self.gossip = gossip
+        self._node_info = node_info
+        self.config = config
+        self.executors = executors
+        self.store = store
+        self.capacity = capacity
+        self.sender = UpdateSender(store, rpc)
+        self._api_base = api_base
+        self._on_capacity_change = on_capacity_change
+        self._local: dict[str, _Local] = {}
+        self._answers: dict[str, Bid] = {}
+        self._results_root = config.repo / "executions"
+        self._nursery: trio.Nursery | None = None
+        self.offer = Offer(
+            engines=frozenset(executors),
+            storage=frozenset(_storage_types()),
+            publishers=frozenset(_publisher_types()),
+        )
+        rpc.register(ASK_BID, self._on_ask_bid)
+        rpc.register(BID_RESULT, self._on_bid_result)
+        rpc.register(CANCEL, self._on_cancel)
+
+    @property
+    def running_count(self) -> int:
+        return sum(1 for local in self._local.values() if local.started)
+
+    def results_dir(self, execution_id: str) -> Path:
+        return self._results_root / execution_id
+
+    async def run(
+        self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        try:
+            await self._serve(task_status)
+        finally:
+            with trio.CancelScope(shield=True):
+                for executor in self.executors.values():
+                    await executor.aclose()
+
+    async def _serve(self, task_status: trio.TaskStatus[None]) -> None:
+        async with trio.open_nursery() as nursery:
+            self._nursery = nursery
+            await nursery.start(self.sender.run)
+            await nursery.start(self.gossip.serve, BIDS, self._on_bid_call)
+            await self._report_interrupted()
+            for executor in self.executors.values():
+                await executor.cleanup()
+            task_status.started()
+            await trio.sleep_forever()
+
+    async def _report_interrupted(self) -> None:
+        """Executions cut short by a restart are reported failed (retryable)."""
+        for execution, requester in await self.store.unfinished():
+            await self._report(
+                execution,
+                requester,
+                E.Failed,
+                "the compute node restarted while this execution was in progress",
+                details={"Retryable": "true"},
+            )
+
+    # -- bidding ---------------------------------------------------------
+
+    def _on_bid_call(self, sender: str, call: BidCall) -> None:
+        """An open call for bids: answer it if this node would bid."""
+        job = call.Job
+        need = job.task.Resources.parsed(DEFAULT_NEED)
+        executor = self.executors.get(job.task.Engine.Type.lower())
+        refusal = executor.refuse(job) if executor is not None else None
+        if decide(job, need, self.offer, self.capacity.snapshot(), refusal).accept:
+            assert self._nursery is not None
+            self._nursery.start_soon(self._answer_call, call)
+
+    async def _answer_call(self, call: BidCall) -> None:
+        answer = OpenBid(JobID=call.Job.ID, Info=self._node_info())
+        try:
+            await self.rpc.call(call.RequesterID, OPEN_BID, answer, timeout=5)
+        except P2PError as exc:
+            log.debug("could not answer the open call for %s: %s", call.Job.ID, exc)
+
+    async def _on_ask_bid(self, peer: str, request: AskBid) -> Bid:
+        execution = request.Execution
+        if execution.ID in self._answers:
+            return self._answers[execution.ID]
+        if execution.Job is None or execution.NodeID != self.node_id:
+            raise HandlerError(
+                "bad_request", "ask-bid needs the job, addressed to this node"
+            )
+        job = execution.Job
+        need = job.task.Resources.parsed(DEFAULT_NEED)
+        executor = self.executors.get(job.task.Engine.Type.lower())
+        refusal = executor.refuse(job) if executor is not None else None
+        decision = decide(job, need, self.offer, self.capacity.snapshot(), refusal)
+        bid = Bid(
+            ExecutionID=execution.ID,
+            Accepted=decision.accept,
+            Reason=decision.reason,
+            NodeID=self.node_id,
+        )
+        self._answers[execution.ID] = bid
+        if decision.accept:
+            local = _Local(execution, request.RequesterID or peer, need)
+            self._local[execution.ID] = local
+            execution.ComputeState.StateType = E.AskForBidAccepted
+            await self.store.put(execution, local.requester)
+            self.capacity.hold_or_queue(execution.ID, need)
+            self._on_capacity_change()
+            assert self._nursery is not None
+            self._nursery.start_soon(self._expire_unconfirmed, execution.ID)
+        return bid
+
+    async def _expire_unconfirmed(self, execution_id: str) -> None:
+        await trio.sleep(BID_RESULT_TIMEOUT)
+        local = self._local.get(execution_id)
+        if local is not None and not local.confirmed:
+            log.info("bid on %s was never confirmed; releasing it", execution_id)
+            await self._forget(execution_id, E.BidRejected)
+
+    async def _on_bid_result(self, _peer: str, result: BidResult) -> Ack:
+        local = self._local.get(result.ExecutionID)
+        if local is None or local.confirmed:
+            return Ack()
+        if not result.Accepted:
+            await self._forget(result.ExecutionID, E.BidRejected)
+            return Ack()
+        local.confirmed = True
+        await self.store.set_state(result.ExecutionID, E.BidAccepted)
+        if self.capacity.is_held(result.ExecutionID):
+            self._start(local)
+        return Ack()
+
+    async def _on_cancel(self, _peer: str, request: CancelExecution) -> Ack:
+        local = self._local.get(request.ExecutionID)
+        if local is None:
+            return Ack()
+        if local.started:
+            local.cancel_reason = request.Reason or "cancelled by the requester"
+            local.cancel.cancel()
+            with trio.move_on_after(5):
+                await local.done.wait()
+        else:
+            await self._forget(request.ExecutionID, E.Cancelled)
+        return Ack()
+
+    async def _forget(self, execution_id: str, state: ExecutionStateType) -> None:
+        self._local.pop(execution_id, None)
+        await self.store.set_state(execution_id, state)
+        self._release(execution_id)
+
+    def _release(self, execution_id: str) -> None:
+        for started in self.capacity.release(execution_id):
+            local = self._local.get(started)
+            if local is not None and local.confirmed:
+                self._start(local)
+        self._on_capacity_change()
+
+    # -- running ---------------------------------------------------------
+
+    def _start(self, local: _Local) -> None:
+        if local.started:
+            return
+        local.started = True
+        assert self._nursery is not None
+        self._nursery.start_soon(self._execute, local)
+
+    async def _execute(self, local: _Local) -> None:
+        execution = local.execution
+        try:
+            with local.cancel:
+                await self._report(execution, local.requester, E.Running)
+                result, published = await self._run(local)
+                await self._report(
+                    execution,
+                    local.requester,
+                    E.Completed,
+                    run_output=result,
+                    published=published,
+                )
+            if local.cancel.cancelled_caught:
+                await self._report(
+                    execution, local.requester, E.Cancelled, local.cancel_reason
+                )
+        except (ExecutorError, StorageError) as exc:
+            await self._report(execution, local.requester, E.Failed, str(exc))
+        except Exception as exc:
+            log.exception("execution %s failed unexpectedly", execution.ID)
+            await self._report(
+                execution, local.requester, E.Failed, f"internal error: {exc!r}"
+            )
+        finally:
+            self._local.pop(execution.ID, None)
+            local.done.set()
+            self._release(execution.ID)
+
+    async def _run(self, local: _Local) -> tuple[RunCommandResult, SpecConfig]:
+        execution = local.execution
+        job = execution.Job
+        assert job is not None
+        results = self.results_dir(execution.ID)
+        work = self.config.repo / "work" / execution.ID
+        await trio.to_thread.run_sync(
+            lambda: results.mkdir(parents=True, exist_ok=True)
+        )
+        try:
+            inputs = await stage_inputs(job.task.InputSources, work)
+            timeouts = job.task.Timeouts
+            request = ExecutionRequest(
+                execution_id=execution.ID,
+                job=job,
+                results_dir=results,
+                inputs=inputs,
+                resources=local.need,
+                timeout=float(
+                    timeouts.ExecutionTimeout
+                    or timeouts.TotalTimeout
+                    or self.config.default_execution_timeout
+                ),
+                limits=OutputLimits(output_bytes=self.config.output_cap_bytes),
+            )
+            executor = self.executors[job.task.Engine.Type.lower()]
+            result = await executor.run(request)
+        finally:
+            await trio.to_thread.run_sync(
+                lambda: shutil.rmtree(work, ignore_errors=True)
+            )
+        published = publish(
+            job.task.Publisher.Type, execution.ID, results, self._api_base()
+        )
+        return result, published
+
+    async def _report(
+        self,
+        execution: Execution,
+        requester: str,
+        state: ExecutionStateType,
+        message: str = "",
+        *,
+        run_output: RunCommandResult | None = None,
+        published: SpecConfig | None = None,
+        details: dict[str, str] | None = None,
+    ) -> None:
+        update = ExecutionUpdate(
+            ExecutionID=execution.ID,
+            JobID=execution.JobID,
+            NodeID=self.node_id,
+            State=state,
+            Message=message,
+            RunOutput=run_output,
+            PublishedResult=published,
+            Details=details or {},
+        )
+        with trio.CancelScope(shield=True):
+            await self.sender.send(requester, update)
+
+
+def _storage_types() -> tuple[str, ...]:
+    from ..storage import SUPPORTED
+
+    return SUPPORTED
+
+
+def _publisher_types() -> tuple[str, ...]:
+    from ..publishers import SUPPORTED
+
+    return SUPPORTED

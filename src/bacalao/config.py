@@ -1,0 +1,117 @@
+"""Node configuration: one pydantic model, filled defaults < file < env < flags.
+
+The config file is YAML in the node's repo directory (`config.yaml`), with
+the same keys as the model below (and as the `serve` flags). Environment
+variables `BACALAO_<KEY>` override it, and command-line flags override both.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DEFAULT_API_PORT = 1234
+DEFAULT_REPO = "~/.bacalao"
+CONFIG_FILE = "config.yaml"
+
+
+class NodeConfig(BaseModel):
+    """Everything a node needs to start."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    repo: Path = Field(default_factory=lambda: Path(DEFAULT_REPO).expanduser())
+    # network
+    peers: list[str] | None = None  # None: use bootstrap-peers.txt
+    swarm_host: str = "0.0.0.0"
+    swarm_port: int = Field(1235, ge=0, le=65535)
+    swarm_key: str | None = None
+    # http api
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(DEFAULT_API_PORT, ge=0, le=65535)
+    # roles
+    orchestrator: bool = True
+    compute: bool = True
+    labels: dict[str, str] = Field(default_factory=dict)
+    # compute
+    engines: list[str] | None = None  # None: every engine that works here
+    allow_noop: bool = False
+    max_cpu: float | None = None  # None: cores of this machine
+    max_memory: int | None = None  # bytes; None: 80% of this machine's memory
+    max_disk: int | None = None
+    default_cpu: str = "500m"
+    default_memory: str = "512Mb"
+    default_execution_timeout: int = Field(30 * 60, ge=1)
+    max_queued: int = Field(16, ge=0)
+    docker_network_modes: list[str] = Field(default_factory=lambda: ["None", "Default"])
+    allowed_images: list[str] | None = None
+    output_cap_bytes: int = Field(64 * 1024, ge=1024)
+    # orchestration
+    queue_timeout: float = Field(60.0, ge=0)
+    node_timeout: float = Field(5.0, gt=0)
+    heartbeat_interval: float = Field(1.0, gt=0)
+    node_info_interval: float = Field(10.0, gt=0)
+    bid_timeout: float = Field(5.0, gt=0)
+    log_level: str = "INFO"
+
+    def with_overrides(self, **overrides: Any) -> NodeConfig:
+        values = self.model_dump()
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return NodeConfig.model_validate(values)
+
+
+def load_config(repo: Path, **flags: Any) -> NodeConfig:
+    """Defaults, then `repo/config.yaml`, then BACALAO_* env, then `flags`."""
+    import yaml
+
+    values: dict[str, Any] = {}
+    path = repo / CONFIG_FILE
+    if path.exists():
+        loaded = yaml.safe_load(path.read_text()) or {}
+        if not isinstance(loaded, dict):
+            raise ValueError(f"{path}: expected a mapping of config keys")
+        values.update({k.replace("-", "_"): v for k, v in loaded.items()})
+    for name in NodeConfig.model_fields:
+        env = os.environ.get(f"BACALAO_{name.upper()}")
+        if env is not None and name not in ("repo",):
+            values[name] = _from_env(name, env)
+    values.update({k: v for k, v in flags.items() if v is not None})
+    values["repo"] = repo
+    return NodeConfig.model_validate(values)
+
+
+def _from_env(name: str, text: str) -> Any:
+    field = NodeConfig.model_fields[name]
+    if field.annotation in (list[str], list[str] | None):
+        return [t for t in text.split(",") if t]
+    if field.annotation == dict[str, str]:
+        return parse_labels(text)
+    return text
+
+
+def parse_labels(text: str) -> dict[str, str]:
+    """Parse "k=v,k2=v2" into a dict; a bare key gets an empty value."""
+    labels: dict[str, str] = {}
+    for item in text.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        key, _, value = item.partition("=")
+        labels[key.strip()] = value.strip()
+    return labels
+
+
+def default_bootstrap_peers(start: Path | None = None) -> list[str]:
+    """Entries of bootstrap-peers.txt (one multiaddr a line, # comments)."""
+    here = start or Path(__file__).resolve()
+    for folder in [Path.cwd(), *here.parents]:
+        path = folder / "bootstrap-peers.txt"
+        if path.exists():
+            lines = (
+                line.split("#", 1)[0].strip() for line in path.read_text().splitlines()
+            )
+            return [line for line in lines if line]
+    return []

@@ -1,0 +1,125 @@
+"""Messages nodes send each other: gossip payloads and direct-stream RPCs.
+
+Gossip (lossy, signed, idempotent — each message supersedes the last):
+    NodeInfo          node-info topic: what a node offers (models.node)
+    Heartbeat         health topic: "I am alive", with a few live numbers
+    BidCall           bids topic: an open call for bids on a job, for nodes
+                      the requester's view does not hold yet
+    JobEvents         job-events topic: full snapshots of changed jobs
+
+Direct streams (reliable: persisted, acknowledged, retried):
+    AskBid  -> Bid            requester asks a compute node to bid
+    BidResult -> Ack          requester accepts (run it) or rejects a bid
+    CancelExecution -> Ack    requester stops an execution
+    ExecutionUpdate -> Ack    compute reports a state change or a result
+    SyncRequest -> SyncResponse   a late joiner pulls job snapshots
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from .base import WireModel
+from .execution import Execution, RunCommandResult
+from .history import JobHistory
+from .job import Job, SpecConfig
+from .node import NodeInfo
+from .states import ExecutionStateType
+
+MAX_BATCH = 256
+
+
+class Heartbeat(WireModel):
+    NodeID: str
+    Seq: int = 0
+    RunningExecutions: int = 0
+
+
+class BidCall(WireModel):
+    """Open call: nodes that can run `Job` may bid by calling OpenBid."""
+
+    RequesterID: str
+    Job: Job
+
+
+class JobSnapshot(WireModel):
+    """Everything the shared view holds of one job, versioned by Revision."""
+
+    RequesterID: str
+    Job: Job
+    Executions: list[Execution] = Field(default_factory=list)
+    History: list[JobHistory] = Field(default_factory=list)
+
+
+class JobEvents(WireModel):
+    """A batch of job snapshots published by the requester that owns them."""
+
+    RequesterID: str
+    Jobs: list[JobSnapshot] = Field(default_factory=list, max_length=MAX_BATCH)
+
+
+class Ack(WireModel):
+    """An empty acknowledgement."""
+
+
+class AskBid(WireModel):
+    """Would you run this execution? `Execution.Job` holds the whole job."""
+
+    Execution: Execution
+    RequesterID: str
+
+
+class Bid(WireModel):
+    """A compute node's answer to AskBid."""
+
+    ExecutionID: str
+    Accepted: bool
+    Reason: str = ""
+    NodeID: str = ""
+
+
+class OpenBid(WireModel):
+    """A compute node answering a BidCall: it can run the job; here is its info."""
+
+    JobID: str
+    Info: NodeInfo
+
+
+class BidResult(WireModel):
+    """Requester's decision on a bid: run it, or release what it reserved."""
+
+    ExecutionID: str
+    JobID: str
+    Accepted: bool
+    Reason: str = ""
+
+
+class CancelExecution(WireModel):
+    ExecutionID: str
+    JobID: str
+    Reason: str = ""
+
+
+class ExecutionUpdate(WireModel):
+    """A compute node's report of an execution's new state."""
+
+    ExecutionID: str
+    JobID: str
+    NodeID: str
+    State: ExecutionStateType
+    Message: str = ""
+    RunOutput: RunCommandResult | None = None
+    PublishedResult: SpecConfig | None = None
+    Details: dict[str, str] = Field(default_factory=dict)
+
+
+class SyncRequest(WireModel):
+    """Ask a peer for the job snapshots it owns, changed after `Since` (ns)."""
+
+    Since: int = Field(0, ge=0, le=2**63 - 1)
+    Limit: int = Field(100, ge=1, le=MAX_BATCH)
+
+
+class SyncResponse(WireModel):
+    Jobs: list[JobSnapshot] = Field(default_factory=list)
+    More: bool = False

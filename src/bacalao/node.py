@@ -1,0 +1,396 @@
+"""The composition root: one bacalao node, everything in one nursery.
+
+`Node.run` builds the libp2p swarm, the job store, the node manager, the
+shared view, the orchestrator and compute parts (each optional), the
+announcer and the HTTP API, starts them in order, and reports a
+`NodeHandle` once the API is listening. Cancelling the nursery stops it
+all. `serve(config)` runs one node until SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import trio
+
+from .announce import Announcer
+from .api.backend import LogLine, Submitted
+from .compute.capacity import Capacity
+from .compute.executions import LocalExecutions
+from .compute.service import Compute
+from .config import NodeConfig, default_bootstrap_peers
+from .executors.base import Executor
+from .executors.config import DockerConfig, ExecutorsConfig
+from .executors.registry import build_executors, engine_names
+from .models.execution import Execution
+from .models.history import JobHistory
+from .models.job import Job
+from .models.node import BuildVersionInfo, ComputeNodeInfo, NodeInfo, NodeState
+from .models.resources import Resources
+from .orchestrator.exceptions import (
+    AmbiguousJobID,
+    InvalidJobState,
+    JobNotFound,
+    OrchestratorError,
+)
+from .orchestrator.nodes import NodeManager
+from .orchestrator.service import Orchestrator
+from .orchestrator.shared_view import SharedView
+from .orchestrator.store import AmbiguousID, JobStore, SqliteStore
+from .p2p.host import Swarm, SwarmConfig
+from .version import build_version
+
+log = logging.getLogger(__name__)
+
+REQUESTER_META = "bacalhau.org/requester.id"
+
+
+@dataclass(frozen=True)
+class NodeHandle:
+    """What a started node tells its starter."""
+
+    node_id: str
+    api_url: str
+    api_port: int
+    swarm_addrs: list[str]
+    node: Node
+
+
+class Node:
+    """One bacalao node: requester and/or compute, its API and its peers."""
+
+    def __init__(self, config: NodeConfig) -> None:
+        self.config = config
+        config.repo.mkdir(parents=True, exist_ok=True)
+        peers = config.peers if config.peers is not None else default_bootstrap_peers()
+        self.swarm = Swarm(
+            config.repo,
+            SwarmConfig(
+                listen_host=config.swarm_host,
+                port=config.swarm_port,
+                bootstrap=peers,
+                swarm_key=config.swarm_key,
+                gossip_heartbeat=config.heartbeat_interval,
+            ),
+        )
+        self.node_id = self.swarm.peer_id
+        self.store = JobStore(SqliteStore(config.repo / "jobs.db", self.node_id))
+        self.nodes = NodeManager(self.node_id, timeout=config.node_timeout)
+        self.shared = SharedView(
+            self.node_id,
+            self.store,
+            self.swarm.gossip,
+            self.swarm.rpc,
+            self._orchestrator_ids,
+        )
+        self.orchestrator: Orchestrator | None = None
+        if config.orchestrator:
+            self.orchestrator = Orchestrator(
+                self.node_id,
+                self.store,
+                self.nodes,
+                self.swarm.rpc,
+                self.swarm.gossip,
+                config,
+                on_change=self.shared.job_changed,
+            )
+        self.compute: Compute | None = None
+        self.announcer = Announcer(
+            self.swarm,
+            self.nodes,
+            self._node_info,
+            info_interval=config.node_info_interval,
+            heartbeat_interval=config.heartbeat_interval,
+            on_new_orchestrator=self.shared.orchestrator_appeared,
+        )
+        self.api_url = ""
+        self._scope = trio.CancelScope()
+
+    def stop(self) -> None:
+        """Stop this node (its `run` returns); safe to call more than once."""
+        self._scope.cancel()
+
+    def _orchestrator_ids(self) -> list[str]:
+        return [
+            v.node_id for v in self.nodes.views() if v.info.Orchestrator and v.connected
+        ]
+
+    async def run(
+        self, *, task_status: trio.TaskStatus[NodeHandle] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        from .api.app import serve_api
+
+        try:
+            with self._scope:
+                await self._run(serve_api, task_status)
+        finally:
+            self.store.sync.close()
+            if self.compute is not None:
+                self.compute.store.close()
+
+    async def _run(
+        self, serve_api: Any, task_status: trio.TaskStatus[NodeHandle]
+    ) -> None:
+        async with trio.open_nursery() as nursery:
+            if self.config.compute:
+                self.compute = await self._build_compute()
+            await nursery.start(self.swarm.run)
+            await nursery.start(self.nodes.run)
+            await nursery.start(self.shared.run)
+            if self.orchestrator is not None:
+                await nursery.start(self.orchestrator.run)
+            if self.compute is not None:
+                await nursery.start(self.compute.run)
+            port = await nursery.start(
+                serve_api, NodeBackend(self), self.config.api_host, self.config.api_port
+            )
+            self.api_url = f"http://{_dialable(self.config.api_host)}:{port}"
+            await nursery.start(self.announcer.run)
+            log.info("node %s ready: api %s", self.node_id, self.api_url)
+            task_status.started(
+                NodeHandle(self.node_id, self.api_url, port, self.swarm.p2p_addrs, self)
+            )
+
+    async def _build_compute(self) -> Compute:
+        executors = await usable_executors(self.config, self.node_id)
+        total = machine_capacity(self.config)
+        return Compute(
+            self.node_id,
+            self.config,
+            self.swarm.rpc,
+            executors,
+            LocalExecutions(self.config.repo / "compute.db"),
+            Capacity(total, max_queued=self.config.max_queued),
+            api_base=lambda: self.api_url,
+            on_capacity_change=self.announcer.poke,
+            node_info=self.announcer.current_info,
+            gossip=self.swarm.gossip,
+        )
+
+    def _node_info(self) -> NodeInfo:
+        compute = None
+        if self.compute is not None:
+            snap = self.compute.capacity.snapshot()
+            compute = ComputeNodeInfo(
+                ExecutionEngines=sorted(self.compute.offer.engines),
+                Publishers=sorted(self.compute.offer.publishers),
+                StorageSources=sorted(self.compute.offer.storage),
+                MaxCapacity=snap.total,
+                QueueCapacity=snap.queued,
+                AvailableCapacity=snap.available,
+                MaxJobRequirements=snap.total,
+                RunningExecutions=snap.running,
+                EnqueuedExecutions=snap.enqueued,
+                NetworkTypes=list(self.config.docker_network_modes),
+            )
+        return NodeInfo(
+            NodeID=self.node_id,
+            NodeType="Compute" if compute is not None else "Requester",
+            Labels=dict(self.config.labels),
+            ComputeNodeInfo=compute,
+            BacalhauVersion=build_version(),
+            Addresses=list(self.swarm.addrs),
+            ApiAddress=self.api_url,
+            Orchestrator=self.orchestrator is not None,
+        )
+
+
+async def usable_executors(config: NodeConfig, node_id: str) -> dict[str, Executor]:
+    """The executors that work here; an engine that fails its check is left out."""
+    settings = ExecutorsConfig(
+        engines=tuple(config.engines or ("docker", "wasm")),
+        noop_enabled=config.allow_noop,
+        output_bytes=config.output_cap_bytes,
+        docker=DockerConfig(
+            networks=tuple(config.docker_network_modes),
+            images=tuple(config.allowed_images or ()),
+        ),
+    )
+    names = settings.default_engines()
+    unknown = [n for n in names if n not in engine_names()]
+    if unknown:
+        raise ValueError(
+            f"unknown engine {unknown[0]!r} (one of {', '.join(engine_names())})"
+        )
+    usable: dict[str, Executor] = {}
+    for name, executor in build_executors(names, settings, node_id=node_id).items():
+        problem = await executor.check()
+        if problem is None:
+            usable[name] = executor
+        else:
+            log.warning("engine %s is not available on this node: %s", name, problem)
+    return usable
+
+
+def machine_capacity(config: NodeConfig) -> Resources:
+    cpus = float(os.cpu_count() or 1)
+    memory = _physical_memory()
+    return Resources(
+        CPU=config.max_cpu if config.max_cpu is not None else cpus,
+        Memory=config.max_memory
+        if config.max_memory is not None
+        else int(memory * 0.8),
+        Disk=config.max_disk
+        if config.max_disk is not None
+        else _free_disk(config.repo),
+        GPU=0,
+    )
+
+
+def _physical_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        return 4 * 1024**3
+
+
+def _free_disk(path: Path) -> int:
+    try:
+        stat = os.statvfs(path)
+    except OSError:
+        return 0
+    return stat.f_bavail * stat.f_frsize
+
+
+def _dialable(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "") else host
+
+
+class NodeBackend:
+    """The `api.backend.Backend` of a running node."""
+
+    def __init__(self, node: Node) -> None:
+        self._node = node
+        self.node_id = node.node_id
+
+    def version(self) -> BuildVersionInfo:
+        return build_version()
+
+    def node_info(self) -> NodeInfo:
+        return self._node.announcer.current_info()
+
+    def debug_info(self) -> dict[str, object]:
+        node = self._node
+        stats = node.swarm.gossip.stats
+        return {
+            "node": {
+                "id": node.node_id,
+                "api": node.api_url,
+                "addrs": node.swarm.p2p_addrs,
+            },
+            "peers": sorted(node.swarm.connected_peers()),
+            "gossip": {
+                "published": stats.published,
+                "delivered": stats.delivered,
+                "dropped_invalid": stats.dropped_invalid,
+            },
+            "compute": {
+                "running": node.compute.running_count if node.compute else 0,
+            },
+        }
+
+    async def submit_job(self, job: Job, *, warnings: list[str]) -> Submitted:
+        orchestrator = self._node.orchestrator
+        if orchestrator is None:
+            raise OrchestratorError(
+                "this node does not accept jobs (started with --no-orchestrator)",
+                hint="submit to a node that runs an orchestrator",
+            )
+        job_id, evaluation_id = await orchestrator.submit(job)
+        return Submitted(job_id, evaluation_id, list(warnings))
+
+    async def resolve_job_id(self, id_or_prefix: str) -> str:
+        try:
+            found = await self._node.store.resolve_id(id_or_prefix)
+        except AmbiguousID as exc:
+            raise AmbiguousJobID(exc.prefix, exc.candidates) from None
+        if found is None:
+            raise JobNotFound(id_or_prefix)
+        return found
+
+    async def get_job(self, job_id: str) -> Job:
+        job = await self._node.store.get_job(job_id)
+        if job is None:
+            raise JobNotFound(job_id)
+        return job
+
+    async def list_jobs(
+        self,
+        *,
+        namespace: str | None,
+        order_by: str,
+        reverse: bool,
+        where: Callable[[Job], bool] | None,
+        offset: int,
+        limit: int,
+    ) -> tuple[list[Job], bool]:
+        store = self._node.store
+        return await store.call(
+            store.sync.list_jobs,
+            namespace=namespace,
+            order_by=order_by,
+            reverse=reverse,
+            where=where,
+            offset=offset,
+            limit=limit,
+        )
+
+    async def job_executions(self, job_id: str) -> list[Execution]:
+        return await self._node.store.executions(job_id)
+
+    async def job_history(self, job_id: str) -> list[JobHistory]:
+        return await self._node.store.history(job_id)
+
+    async def stop_job(self, job_id: str, reason: str) -> str:
+        orchestrator = self._node.orchestrator
+        if orchestrator is None or not orchestrator.owns(job_id):
+            job = await self.get_job(job_id)
+            if job.State.StateType.terminal:
+                if job.State.StateType.name == "Completed":
+                    raise InvalidJobState("cannot stop job in state Completed")
+                return ""
+            if orchestrator is None:
+                raise InvalidJobState("this node does not run an orchestrator")
+            raise InvalidJobState(
+                "this job is owned by another node; stop it there",
+                hint=f"its requester is {job.Meta.get(REQUESTER_META, '?')}",
+            )
+        return await orchestrator.stop(job_id, reason)
+
+    def list_nodes(self) -> list[NodeState]:
+        return self._node.nodes.states()
+
+    async def job_logs(
+        self, job_id: str, execution_id: str, *, follow: bool, tail: bool
+    ) -> AsyncIterator[LogLine]:
+        raise OrchestratorError("logs are not available yet")
+        yield  # pragma: no cover
+
+
+def serve(config: NodeConfig) -> None:
+    """Run one node until SIGINT or SIGTERM."""
+    logging.basicConfig(
+        level=config.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    trio.run(_serve, config)
+
+
+async def _serve(config: NodeConfig) -> None:
+    async with trio.open_nursery() as nursery:
+        handle: NodeHandle = await nursery.start(Node(config).run)
+        print(f"bacalao node {handle.node_id}", flush=True)
+        print(f"  API:   {handle.api_url}", flush=True)
+        for addr in handle.swarm_addrs:
+            print(f"  swarm: {addr}", flush=True)
+        with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async for signum in signals:
+                print(f"received {signal.Signals(signum).name}; stopping", flush=True)
+                nursery.cancel_scope.cancel()
+                break

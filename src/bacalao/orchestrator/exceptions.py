@@ -1,0 +1,70 @@
+"""Errors the orchestrator raises to its callers (the API maps them to HTTP).
+
+OrchestratorError
+ ├─ InvalidJob        the submitted spec is wrong; names the field  (400)
+ ├─ JobNotFound       no job has that ID or ID prefix               (404)
+ ├─ AmbiguousJobID    a prefix matches several jobs                 (400)
+ ├─ NodeNotFound      no node has that ID or ID prefix              (404)
+ └─ InvalidJobState   the job cannot do that in its state           (409)
+"""
+
+from __future__ import annotations
+
+
+class OrchestratorError(Exception):
+    """Base of the errors the orchestrator reports to API callers."""
+
+    code = "InternalError"
+    status = 500
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class InvalidJob(OrchestratorError):
+    """The job spec failed validation; `field` is the dotted path at fault."""
+
+    code = "ValidationError"
+    status = 400
+
+    def __init__(self, field: str, reason: str, *, hint: str = "") -> None:
+        where = f"{field}: " if field else ""
+        super().__init__(f"invalid job spec: {where}{reason}", hint=hint)
+        self.field = field
+        self.reason = reason
+
+
+class JobNotFound(OrchestratorError):
+    code = "NotFound"
+    status = 404
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"job not found: {job_id}")
+        self.job_id = job_id
+
+
+class AmbiguousJobID(OrchestratorError):
+    code = "MultipleJobsFound"
+    status = 400
+
+    def __init__(self, prefix: str, candidates: list[str]) -> None:
+        super().__init__(
+            f"job ID prefix {prefix!r} matches several jobs: {', '.join(candidates)}",
+            hint="use more characters of the job ID",
+        )
+        self.candidates = candidates
+
+
+class NodeNotFound(OrchestratorError):
+    code = "NotFound"
+    status = 404
+
+    def __init__(self, node_id: str) -> None:
+        super().__init__(f"node not found: {node_id}")
+
+
+class InvalidJobState(OrchestratorError):
+    code = "ResourceInUse"
+    status = 409

@@ -1,0 +1,136 @@
+"""Placement: which nodes can run a job, best first, and why the rest cannot.
+
+Pure functions over frozen `NodeView` snapshots: no I/O, no clock. The
+scheduler calls `rank_nodes`; when it returns no candidates,
+`Ranking.explain()` says which requirement no node met and how many nodes
+were considered, so a user never sees a bare "not enough nodes".
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from ..models.job import Job, LabelSelectorRequirement
+from ..models.resources import Resources
+from ..models.selectors import format_requirement, requirement_matches
+from .nodes import NodeView
+
+
+@dataclass(frozen=True)
+class Requirements:
+    """What a node must offer to run a job's task."""
+
+    engine: str
+    publisher: str
+    storage: frozenset[str]
+    network: str
+    resources: Resources
+    constraints: tuple[LabelSelectorRequirement, ...]
+
+    @classmethod
+    def of(cls, job: Job, resources: Resources) -> Requirements:
+        task = job.task
+        return cls(
+            engine=task.Engine.Type.lower(),
+            publisher=task.Publisher.Type,
+            storage=frozenset(i.Source.Type for i in task.InputSources),
+            network=task.Network.Type,
+            resources=resources,
+            constraints=tuple(job.Constraints),
+        )
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Candidates best first, and how many nodes were refused for each reason."""
+
+    candidates: list[NodeView]
+    refusals: Counter[str] = field(default_factory=Counter)
+    considered: int = 0
+
+    @property
+    def static_only(self) -> bool:
+        """True when every refusal is one that waiting cannot fix."""
+        if not self.considered:
+            return False
+        return all(not r.startswith(_TRANSIENT) for r in self.refusals)
+
+    def explain(self) -> str:
+        if not self.considered:
+            return "no compute nodes are known to this orchestrator yet"
+        parts = [f"{n} {reason}" for reason, n in self.refusals.most_common()]
+        plural = "s" if self.considered != 1 else ""
+        return (
+            f"no node can run this job ({self.considered} node{plural} considered: "
+            + "; ".join(parts)
+            + ")"
+        )
+
+
+_TRANSIENT = ("disconnected", "already")
+
+
+def refusal(node: NodeView, need: Requirements) -> str | None:
+    """Why `node` cannot run a job with `need`, or None if it can."""
+    compute = node.info.ComputeNodeInfo
+    if compute is None:
+        return "are not compute nodes"
+    if not node.connected:
+        return "disconnected"
+    if need.engine not in compute.ExecutionEngines:
+        return f"do not support engine {need.engine!r}"
+    if need.publisher and need.publisher not in compute.Publishers:
+        return f"do not support publisher {need.publisher!r}"
+    missing = sorted(need.storage - set(compute.StorageSources))
+    if missing:
+        return f"do not support input source {missing[0]!r}"
+    if compute.NetworkTypes and need.network not in compute.NetworkTypes:
+        return f"do not allow network {need.network!r}"
+    for constraint in need.constraints:
+        if not requirement_matches(constraint, node.info.Labels):
+            return f"do not match constraint {format_requirement(constraint)!r}"
+    short = need.resources.shortfall(compute.MaxCapacity)
+    if short:
+        return f"are too small ({short[0].split(' (')[0]})"
+    return None
+
+
+def rank_nodes(
+    need: Requirements,
+    nodes: Sequence[NodeView],
+    *,
+    exclude: Iterable[str] = (),
+    rng: random.Random | None = None,
+) -> Ranking:
+    """Nodes able to run a job with `need`, most free capacity first."""
+    skip = set(exclude)
+    refusals: Counter[str] = Counter()
+    fit: list[NodeView] = []
+    considered = 0
+    for node in nodes:
+        if node.info.ComputeNodeInfo is None:
+            continue
+        considered += 1
+        if node.node_id in skip:
+            refusals["already tried"] += 1
+            continue
+        reason = refusal(node, need)
+        if reason is None:
+            fit.append(node)
+        else:
+            refusals[reason] += 1
+    jitter = rng or random
+    fit.sort(key=lambda n: (_load(n), jitter.random()))
+    return Ranking(fit, refusals, considered)
+
+
+def _load(node: NodeView) -> float:
+    """Lower is better: busy fraction plus queued work."""
+    compute = node.info.ComputeNodeInfo
+    assert compute is not None
+    cap = compute.MaxCapacity.CPU or 1.0
+    used = 1.0 - min(compute.AvailableCapacity.CPU / cap, 1.0)
+    return used + compute.EnqueuedExecutions + 0.01 * compute.RunningExecutions

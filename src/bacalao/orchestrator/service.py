@@ -1,0 +1,606 @@
+"""The orchestrator: takes jobs, places them, and follows them to the end.
+
+Every active job is driven by one task (`_drive`) that owns its
+`JobRecord`. Everything that concerns the job — bid answers, execution
+updates, lost nodes, a stop request, a timer — arrives in that task's inbox
+and is handled in order, so a job's state has one writer and no locks.
+Each change is persisted (store.apply, one transaction) before it is acted
+on or acknowledged, and then published to the shared view.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import trio
+
+from ..config import NodeConfig
+from ..models.execution import Execution
+from ..models.ids import new_evaluation_id, now_ns, short_node_id
+from ..models.job import Job
+from ..models.states import ExecutionDesiredStateType, ExecutionStateType, JobStateType
+from ..models.wire import (
+    Ack,
+    AskBid,
+    Bid,
+    BidCall,
+    BidResult,
+    CancelExecution,
+    ExecutionUpdate,
+    OpenBid,
+)
+from ..p2p.exceptions import P2PError
+from ..p2p.gossip import Gossip
+from ..p2p.rpc import HandlerError, Rpc
+from ..protocol import ASK_BID, BID_RESULT, BIDS, CANCEL, EXECUTION_UPDATE, OPEN_BID
+from .exceptions import InvalidJobState, JobNotFound
+from .nodes import NodeManager
+from .record import Declined, JobRecord, is_forward
+from .selection import Ranking, Requirements, rank_nodes
+from .store import JobStore
+from .submission import JobDefaults, prepare_job
+
+log = logging.getLogger(__name__)
+E = ExecutionStateType
+J = JobStateType
+
+QUEUE_RETRY = 1.0
+OPEN_CALL_EVERY = 2.0
+INBOX_SIZE = 1024
+
+
+@dataclass(frozen=True)
+class BidAnswered:
+    execution_id: str
+    bid: Bid | None
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Updated:
+    update: ExecutionUpdate
+
+
+@dataclass(frozen=True)
+class NodeLost:
+    node_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class NodesChanged:
+    pass
+
+
+@dataclass(frozen=True)
+class DeliveryFailed:
+    execution_id: str
+    reason: str
+
+
+@dataclass
+class StopRequested:
+    reason: str
+    result: list[str] = field(default_factory=list)
+
+
+Message = (
+    BidAnswered | Updated | NodeLost | NodesChanged | DeliveryFailed | StopRequested
+)
+
+
+@dataclass
+class _Mailbox:
+    send: trio.MemorySendChannel[tuple[Message, trio.Event | None]]
+    receive: trio.MemoryReceiveChannel[tuple[Message, trio.Event | None]]
+
+
+class Orchestrator:
+    """Requester side of a node: submit, stop, and drive jobs to an end."""
+
+    def __init__(
+        self,
+        node_id: str,
+        store: JobStore,
+        nodes: NodeManager,
+        rpc: Rpc,
+        gossip: Gossip,
+        config: NodeConfig,
+        on_change: Callable[[JobRecord], None],
+    ) -> None:
+        self.node_id = node_id
+        self.store = store
+        self.nodes = nodes
+        self.rpc = rpc
+        self.gossip = gossip
+        self._open_calls: dict[str, float] = {}
+        self.config = config
+        self._on_change = on_change
+        self._defaults = JobDefaults(
+            cpu=config.default_cpu, memory=config.default_memory
+        )
+        self._records: dict[str, JobRecord] = {}
+        self._mailboxes: dict[str, _Mailbox] = {}
+        self._nursery: trio.Nursery | None = None
+        rpc.register(EXECUTION_UPDATE, self._on_update_rpc)
+        rpc.register(OPEN_BID, self._on_open_bid)
+
+    # -- lifecycle -------------------------------------------------------
+
+    async def run(
+        self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        async with trio.open_nursery() as nursery:
+            self._nursery = nursery
+            await self._recover()
+            self.nodes.on_lost(self._node_lost)
+            nursery.start_soon(self._forward_node_changes)
+            task_status.started()
+
+    async def _recover(self) -> None:
+        """Pick up, after a restart, every job this node owned and had not ended."""
+        for job_id in await self.store.call(self.store.sync.owned_active_job_ids):
+            snap = await self.store.snapshot(job_id)
+            if snap is None:
+                continue
+            record = JobRecord(
+                job=snap.Job,
+                executions={e.ID: e for e in snap.Executions},
+                history=snap.History,
+            )
+            log.info("resuming job %s (%s)", job_id, record.state.name)
+            self._start(record)
+
+    def _start(self, record: JobRecord) -> None:
+        assert self._nursery is not None
+        send, receive = trio.open_memory_channel[tuple[Message, trio.Event | None]](
+            INBOX_SIZE
+        )
+        self._records[record.job.ID] = record
+        self._mailboxes[record.job.ID] = _Mailbox(send, receive)
+        self._nursery.start_soon(self._drive, record)
+
+    # -- API -------------------------------------------------------------
+
+    async def submit(self, job: Job) -> tuple[str, str]:
+        """Store and start scheduling `job`; returns (job ID, evaluation ID)."""
+        stored = prepare_job(
+            job, node_id=self.node_id, now_ns=now_ns(), defaults=self._defaults
+        )
+        record = JobRecord(job=stored)
+        record.add_event("Job submitted", "Submission")
+        await self._commit(record)
+        self._start(record)
+        return stored.ID, new_evaluation_id()
+
+    async def stop(self, job_id: str, reason: str) -> str:
+        """Stop an active job owned by this node; returns the evaluation ID."""
+        if job_id not in self._records:
+            job = await self.store.get_job(job_id)
+            if job is None:
+                raise JobNotFound(job_id)
+            if job.State.StateType == J.Completed:
+                raise InvalidJobState(
+                    f"cannot stop job in state {job.State.StateType.name}"
+                )
+            return ""
+        request = StopRequested(reason or "stopped by user")
+        await self._deliver(job_id, request, wait=True)
+        return request.result[0] if request.result else ""
+
+    def owns(self, job_id: str) -> bool:
+        return job_id in self._records
+
+    async def _on_update_rpc(self, peer: str, update: ExecutionUpdate) -> Ack:
+        """A compute node's report; acknowledged once it is persisted."""
+        if update.NodeID != peer:
+            raise HandlerError("bad_request", "an update must come from its own node")
+        self.nodes.observe_alive(peer)
+        await self._deliver(update.JobID, Updated(update), wait=True)
+        return Ack()
+
+    async def _on_open_bid(self, peer: str, answer: OpenBid) -> Ack:
+        """A node answered an open call: add it to the view, queued jobs retry."""
+        if answer.Info.NodeID != peer:
+            raise HandlerError("bad_request", "an open bid must come from its own node")
+        self.nodes.observe_info(answer.Info)
+        self._post(answer.JobID, NodesChanged())
+        return Ack()
+
+    # -- inbox -----------------------------------------------------------
+
+    async def _deliver(
+        self, job_id: str, message: Message, *, wait: bool = False
+    ) -> bool:
+        box = self._mailboxes.get(job_id)
+        if box is None:
+            return False
+        done = trio.Event() if wait else None
+        try:
+            await box.send.send((message, done))
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            return False
+        if done is not None:
+            await done.wait()
+        return True
+
+    def _post(self, job_id: str, message: Message) -> None:
+        box = self._mailboxes.get(job_id)
+        if box is not None:
+            try:
+                box.send.send_nowait((message, None))
+            except (
+                trio.WouldBlock,
+                trio.BrokenResourceError,
+                trio.ClosedResourceError,
+            ):
+                log.warning("inbox of job %s is full; dropped %s", job_id, message)
+
+    def _node_lost(self, node_id: str, reason: str) -> None:
+        for job_id, record in list(self._records.items()):
+            if any(e.NodeID == node_id for e in record.active()):
+                self._post(job_id, NodeLost(node_id, reason))
+
+    async def _forward_node_changes(self) -> None:
+        while True:
+            await self.nodes.changed.wait()
+            for job_id, record in list(self._records.items()):
+                if record.state in (J.Pending, J.Queued) or record.job.runs_everywhere:
+                    self._post(job_id, NodesChanged())
+
+    # -- the job's own task ---------------------------------------------
+
+    async def _drive(self, record: JobRecord) -> None:
+        job_id = record.job.ID
+        box = self._mailboxes[job_id]
+        try:
+            async with trio.open_nursery() as calls:
+                self._resume_in_flight(record, calls)
+                await self._place(record, calls)
+                while not record.terminal:
+                    with trio.move_on_at(self._wake_at(record)) as timer:
+                        message, done = await box.receive.receive()
+                        await self._handle(record, message, calls)
+                        if done is not None:
+                            done.set()
+                    if timer.cancelled_caught:
+                        await self._on_timer(record)
+                    if not record.terminal:
+                        await self._place(record, calls)
+                calls.cancel_scope.cancel()
+            await self._finish(record)
+        finally:
+            self._records.pop(job_id, None)
+            self._mailboxes.pop(job_id, None)
+            self._open_calls.pop(job_id, None)
+            box.send.close()
+            _release_waiters(box)
+
+    def _wake_at(self, record: JobRecord) -> float:
+        wake = math.inf
+        if record.queued_since is not None:
+            wake = trio.current_time() + QUEUE_RETRY
+        if record.active():
+            wake = min(wake, trio.current_time() + self.config.node_timeout)
+        total = record.job.task.Timeouts.TotalTimeout
+        if total:
+            elapsed = (now_ns() - record.job.CreateTime) / 1e9
+            wake = min(wake, trio.current_time() + max(total - elapsed, 0))
+        return wake
+
+    async def _handle(
+        self, record: JobRecord, message: Message, calls: trio.Nursery
+    ) -> None:
+        if isinstance(message, BidAnswered):
+            await self._on_bid(record, message, calls)
+        elif isinstance(message, Updated):
+            await self._on_update(record, message.update)
+        elif isinstance(message, NodeLost):
+            await self._fail_on_node(record, message.node_id, message.reason)
+        elif isinstance(message, DeliveryFailed):
+            execution = record.executions.get(message.execution_id)
+            if execution is not None and execution.state.active:
+                await self._fail_execution(
+                    record, execution, message.reason, retry=True
+                )
+        elif isinstance(message, StopRequested):
+            await self._on_stop(record, message)
+        elif isinstance(message, NodesChanged):
+            self._forget_transient(record)
+
+    async def _on_timer(self, record: JobRecord) -> None:
+        total = record.job.task.Timeouts.TotalTimeout
+        if total and now_ns() - record.job.CreateTime >= total * 1e9:
+            record.set_state(J.Failed, f"job timed out after {total} s (TotalTimeout)")
+            await self._commit(record)
+            return
+        for execution in record.active():
+            if not self.nodes.is_connected(execution.NodeID):
+                await self._fail_execution(
+                    record,
+                    execution,
+                    f"node {short_node_id(execution.NodeID)} is not reachable",
+                    retry=True,
+                )
+        self._forget_transient(record)
+
+    def _forget_transient(self, record: JobRecord) -> None:
+        record.declined = {n: d for n, d in record.declined.items() if not d.transient}
+
+    # -- placement -------------------------------------------------------
+
+    async def _place(self, record: JobRecord, calls: trio.Nursery) -> None:
+        if record.terminal:
+            return
+        outcome = record.outcome()
+        if outcome is not None:
+            record.set_state(*outcome)
+            await self._commit(record)
+            return
+        busy = {e.NodeID for e in record.live()}
+        if record.job.Type == "ops":
+            busy |= {
+                e.NodeID for e in record.executions.values() if e.state == E.Completed
+            }
+        ranking = rank_nodes(
+            self._requirements(record.job),
+            self.nodes.views(),
+            exclude=busy | set(record.declined),
+        )
+        wanted = (
+            len(ranking.candidates)
+            if record.job.runs_everywhere
+            else record.slots_wanted()
+        )
+        if wanted == 0:
+            return
+        chosen = ranking.candidates[:wanted]
+        if not chosen:
+            if not record.live():
+                await self._unplaceable(record, ranking)
+            return
+        record.queued_since = None
+        evaluation = new_evaluation_id()
+        executions = [record.new_execution(node.node_id, evaluation) for node in chosen]
+        await self._commit(record)
+        for execution in executions:
+            calls.start_soon(self._ask_bid, record.job, execution)
+
+    def _requirements(self, job: Job) -> Requirements:
+        from ..models.resources import Resources
+
+        return Requirements.of(job, job.task.Resources.parsed(Resources()))
+
+    async def _unplaceable(self, record: JobRecord, ranking: Ranking) -> None:
+        reason = self._explain(record, ranking)
+        now = trio.current_time()
+        transient = not ranking.static_only or any(
+            d.transient for d in record.declined.values()
+        )
+        limit = record.job.task.Timeouts.QueueTimeout or (
+            self.config.queue_timeout if transient else 0
+        )
+        if record.queued_since is None:
+            record.queued_since = now
+        waited = now - record.queued_since
+        if waited < limit:
+            if record.state != J.Queued:
+                record.set_state(J.Queued, reason, event=f"Job queued. {reason}")
+                await self._commit(record)
+            await self._open_call(record.job)
+            return
+        if waited > 0.5:
+            reason += f" after waiting {waited:.0f} s in the queue"
+        record.set_state(J.Failed, reason)
+        await self._commit(record)
+
+    async def _open_call(self, job: Job) -> None:
+        """Ask the whole network who can run `job`, beyond the nodes we know."""
+        now = trio.current_time()
+        if now - self._open_calls.get(job.ID, -math.inf) < OPEN_CALL_EVERY:
+            return
+        self._open_calls[job.ID] = now
+        try:
+            await self.gossip.publish(BIDS, BidCall(RequesterID=self.node_id, Job=job))
+        except Exception:
+            log.debug("open call for %s not published", job.ID, exc_info=True)
+
+    def _explain(self, record: JobRecord, ranking: Ranking) -> str:
+        refusals = ranking.refusals.copy()
+        refusals.pop("already tried", None)
+        for declined in record.declined.values():
+            refusals[f"declined: {declined.reason}"] += 1
+        return Ranking([], refusals, ranking.considered).explain()
+
+    async def _ask_bid(self, job: Job, execution: Execution) -> None:
+        request = AskBid(
+            Execution=execution.model_copy(update={"Job": job}),
+            RequesterID=self.node_id,
+        )
+        try:
+            bid = await self.rpc.call(
+                execution.NodeID, ASK_BID, request, timeout=self.config.bid_timeout
+            )
+        except P2PError as exc:
+            self._post(job.ID, BidAnswered(execution.ID, None, str(exc)))
+            return
+        self.nodes.observe_alive(execution.NodeID)
+        self._post(job.ID, BidAnswered(execution.ID, bid))
+
+    async def _on_bid(
+        self, record: JobRecord, answer: BidAnswered, calls: trio.Nursery
+    ) -> None:
+        execution = record.executions.get(answer.execution_id)
+        if execution is None or execution.state != E.AskForBid:
+            return
+        if answer.bid is None:
+            record.declined[execution.NodeID] = Declined("unreachable", transient=True)
+            record.move(
+                execution, E.Failed, f"could not ask node for a bid: {answer.error}"
+            )
+            await self._commit(record)
+            return
+        if not answer.bid.Accepted:
+            busy = answer.bid.Reason.startswith("busy")
+            record.declined[execution.NodeID] = Declined(
+                answer.bid.Reason, transient=busy
+            )
+            record.move(execution, E.AskForBidRejected, answer.bid.Reason)
+            await self._commit(record)
+            return
+        record.move(execution, E.AskForBidAccepted)
+        running = [
+            e
+            for e in record.live()
+            if e.state not in (E.AskForBid, E.AskForBidAccepted)
+        ]
+        needed = record.job.runs_everywhere or len(running) < record.job.Count
+        if record.terminal or not needed:
+            record.move(execution, E.BidRejected, "enough nodes already run this job")
+            await self._commit(record)
+            calls.start_soon(self._send_bid_result, record.job.ID, execution, False)
+            return
+        record.move(execution, E.BidAccepted, desired=ExecutionDesiredStateType.Running)
+        if record.state in (J.Pending, J.Queued):
+            record.set_state(J.Running)
+        await self._commit(record)
+        calls.start_soon(self._send_bid_result, record.job.ID, execution, True)
+
+    async def _send_bid_result(
+        self, job_id: str, execution: Execution, accepted: bool
+    ) -> None:
+        request = BidResult(ExecutionID=execution.ID, JobID=job_id, Accepted=accepted)
+        try:
+            await self.rpc.call_with_retry(
+                execution.NodeID,
+                BID_RESULT,
+                request,
+                timeout=self.config.bid_timeout,
+                attempts=4,
+            )
+        except P2PError as exc:
+            if accepted:
+                self._post(
+                    job_id,
+                    DeliveryFailed(execution.ID, f"could not start execution: {exc}"),
+                )
+
+    def _resume_in_flight(self, record: JobRecord, calls: trio.Nursery) -> None:
+        """After a restart: repeat the calls whose answers may have been lost."""
+        for execution in record.active():
+            if execution.state == E.AskForBid:
+                calls.start_soon(self._ask_bid, record.job, execution)
+            elif execution.state == E.BidAccepted:
+                calls.start_soon(self._send_bid_result, record.job.ID, execution, True)
+
+    # -- execution updates ----------------------------------------------
+
+    async def _on_update(self, record: JobRecord, update: ExecutionUpdate) -> None:
+        execution = record.executions.get(update.ExecutionID)
+        if execution is None or execution.NodeID != update.NodeID:
+            return
+        if not is_forward(execution.state, update.State):
+            return
+        if update.State == E.Completed and record.job.long_running:
+            await self._fail_execution(
+                record, execution, "execution completed unexpectedly", retry=True
+            )
+            return
+        if update.State == E.Failed:
+            retry = update.Details.get("Retryable") == "true"
+            await self._fail_execution(
+                record, execution, update.Message, retry=retry, details=update.Details
+            )
+            return
+        record.move(
+            execution,
+            update.State,
+            update.Message,
+            run_output=update.RunOutput,
+            published=update.PublishedResult,
+        )
+        if update.State in (E.Running, E.Publishing) and record.state != J.Running:
+            record.set_state(J.Running)
+        outcome = record.outcome()
+        if outcome is not None:
+            record.set_state(*outcome)
+        await self._commit(record)
+
+    async def _fail_on_node(self, record: JobRecord, node_id: str, reason: str) -> None:
+        for execution in record.active():
+            if execution.NodeID == node_id:
+                await self._fail_execution(record, execution, reason, retry=True)
+
+    async def _fail_execution(
+        self,
+        record: JobRecord,
+        execution: Execution,
+        reason: str,
+        *,
+        retry: bool,
+        details: dict[str, str] | None = None,
+    ) -> None:
+        record.move(execution, E.Failed, reason, details=details)
+        record.declined[execution.NodeID] = Declined(reason, transient=False)
+        if not retry and not record.job.runs_everywhere:
+            record.set_state(
+                J.Failed,
+                f"execution on node {short_node_id(execution.NodeID)} failed: {reason}",
+            )
+        await self._commit(record)
+
+    async def _on_stop(self, record: JobRecord, request: StopRequested) -> None:
+        record.set_state(
+            J.Stopped, request.reason, event="Job requested to stop before completion"
+        )
+        await self._commit(record)
+        request.result.append(new_evaluation_id())
+
+    async def _finish(self, record: JobRecord) -> None:
+        """The job has ended: cancel the executions it no longer needs."""
+        reason = f"job {record.state.name.lower()}"
+        if record.job.State.Message:
+            reason += f": {record.job.State.Message}"
+        leftovers = record.active()
+        for execution in leftovers:
+            record.move(execution, E.Cancelled, reason)
+        await self._commit(record)
+        assert self._nursery is not None
+        for execution in leftovers:
+            self._nursery.start_soon(self._send_cancel, execution, reason)
+
+    async def _send_cancel(self, execution: Execution, reason: str) -> None:
+        request = CancelExecution(
+            ExecutionID=execution.ID, JobID=execution.JobID, Reason=reason
+        )
+        try:
+            await self.rpc.call_with_retry(
+                execution.NodeID, CANCEL, request, timeout=5, attempts=5
+            )
+        except P2PError as exc:
+            log.info(
+                "could not cancel %s on %s: %s", execution.ID, execution.NodeID, exc
+            )
+
+    # -- persistence -----------------------------------------------------
+
+    async def _commit(self, record: JobRecord) -> None:
+        change = record.take_change()
+        if change.job is None:
+            return
+        await self.store.apply(change)
+        self._on_change(record)
+
+
+def _release_waiters(box: _Mailbox) -> None:
+    """Wake whoever waits on a message the finished job will never handle."""
+    while True:
+        try:
+            _message, done = box.receive.receive_nowait()
+        except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
+            return
+        if done is not None:
+            done.set()

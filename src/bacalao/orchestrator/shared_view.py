@@ -1,0 +1,180 @@
+"""The shared view: every node can answer for every job in the network.
+
+The requester that owns a job publishes a full snapshot of it on the
+job-events topic after each change (coalesced into batches). Every other
+node stores the snapshot if it is newer than what it has. Gossip can lose
+messages, so each node also pulls, from every orchestrator it knows, the
+snapshots changed since the last pull (the sync RPC): at start, when a new
+orchestrator appears, and periodically. Snapshots are idempotent and each
+supersedes the last, so repeats and reordering are harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import trio
+
+from ..models.wire import JobEvents, JobSnapshot, SyncRequest, SyncResponse
+from ..p2p.exceptions import P2PError
+from ..p2p.gossip import Gossip
+from ..p2p.rpc import Rpc
+from ..protocol import JOB_EVENTS, SYNC
+from .record import JobRecord
+from .store import JobStore
+
+log = logging.getLogger(__name__)
+
+COALESCE = 0.01
+MAX_MESSAGE_BYTES = 512 * 1024
+SYNC_INTERVAL = 30.0
+
+
+class SharedView:
+    """Publishes this node's job changes and keeps replicas of the others'."""
+
+    def __init__(
+        self,
+        node_id: str,
+        store: JobStore,
+        gossip: Gossip,
+        rpc: Rpc,
+        orchestrators: Callable[[], list[str]],
+    ) -> None:
+        self.node_id = node_id
+        self.store = store
+        self.gossip = gossip
+        self.rpc = rpc
+        self._orchestrators = orchestrators
+        self._dirty: dict[str, JobSnapshot] = {}
+        self._wake = trio.Event()
+        self._incoming_send, self._incoming = trio.open_memory_channel[
+            list[JobSnapshot]
+        ](4096)
+        self._synced: dict[str, int] = {}
+        self._sync_now = trio.Event()
+        rpc.register(SYNC, self._on_sync)
+
+    def job_changed(self, record: JobRecord) -> None:
+        """Queue a snapshot of `record` for publishing."""
+        self._dirty[record.job.ID] = JobSnapshot(
+            RequesterID=self.node_id,
+            Job=record.job.model_copy(),
+            Executions=[e.model_copy() for e in record.executions.values()],
+            History=list(record.history),
+        )
+        self._wake.set()
+
+    def orchestrator_appeared(self) -> None:
+        self._sync_now.set()
+
+    async def run(
+        self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(self.gossip.serve, JOB_EVENTS, self._on_gossip)
+            nursery.start_soon(self._publish_loop)
+            nursery.start_soon(self._store_loop)
+            nursery.start_soon(self._sync_loop)
+            task_status.started()
+
+    # -- publishing ------------------------------------------------------
+
+    async def _publish_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            await trio.sleep(COALESCE)
+            self._wake = trio.Event()
+            batch, self._dirty = list(self._dirty.values()), {}
+            for chunk in _chunks(batch):
+                try:
+                    await self.gossip.publish(
+                        JOB_EVENTS, JobEvents(RequesterID=self.node_id, Jobs=chunk)
+                    )
+                except Exception:
+                    log.warning(
+                        "could not publish %d job snapshots", len(chunk), exc_info=True
+                    )
+
+    # -- receiving -------------------------------------------------------
+
+    def _on_gossip(self, sender: str, events: JobEvents) -> None:
+        if sender == self.node_id:
+            return
+        try:
+            self._incoming_send.send_nowait(events.Jobs)
+        except trio.WouldBlock:
+            log.warning(
+                "job-events backlog full; %d snapshots left to sync", len(events.Jobs)
+            )
+
+    async def _store_loop(self) -> None:
+        while True:
+            batch = await self._incoming.receive()
+            while True:
+                try:
+                    batch = batch + self._incoming.receive_nowait()
+                except trio.WouldBlock:
+                    break
+            await self.store.put_snapshots(batch)
+
+    # -- sync ------------------------------------------------------------
+
+    async def _on_sync(self, _peer: str, request: SyncRequest) -> SyncResponse:
+        jobs, more = await self.store.call(
+            self.store.sync.owned_jobs_since, request.Since, request.Limit
+        )
+        return SyncResponse(Jobs=jobs, More=more)
+
+    async def _sync_loop(self) -> None:
+        while True:
+            with trio.move_on_after(SYNC_INTERVAL):
+                await self._sync_now.wait()
+            self._sync_now = trio.Event()
+            for peer in self._orchestrators():
+                if peer != self.node_id:
+                    await self.sync_from(peer)
+
+    async def sync_from(self, peer: str) -> None:
+        """Pull every snapshot `peer` owns that changed since the last pull."""
+        since = self._synced.get(peer, 0)
+        while True:
+            try:
+                answer = await self.rpc.call(
+                    peer, SYNC, SyncRequest(Since=since), timeout=10
+                )
+            except P2PError as exc:
+                log.debug("sync from %s failed: %s", peer, exc)
+                return
+            if answer.Jobs:
+                await self.store.put_snapshots(answer.Jobs)
+                since = max(since, *(s.Job.ModifyTime for s in answer.Jobs))
+                self._synced[peer] = since
+            if not answer.More:
+                return
+
+
+def _chunks(snapshots: list[JobSnapshot]) -> list[list[JobSnapshot]]:
+    chunks: list[list[JobSnapshot]] = []
+    current: list[JobSnapshot] = []
+    size = 0
+    for snap in snapshots:
+        estimate = _estimate(snap)
+        if current and (size + estimate > MAX_MESSAGE_BYTES or len(current) >= 128):
+            chunks.append(current)
+            current, size = [], 0
+        current.append(snap)
+        size += estimate
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _estimate(snap: JobSnapshot) -> int:
+    output = sum(
+        len(e.RunOutput.Stdout) + len(e.RunOutput.STDERR)
+        for e in snap.Executions
+        if e.RunOutput is not None
+    )
+    return 4096 + 600 * len(snap.History) + output

@@ -1,0 +1,332 @@
+"""The job store: jobs, executions and history in SQLite.
+
+One store per node holds the jobs this node owns (it is their requester)
+and replicas of every other job in the network (the shared view, fed by
+job-events gossip and state sync). Owned jobs change only through `apply`,
+which writes a job, its executions and the history events that explain
+the change in one transaction. Replicas change only through
+`put_snapshot`, which keeps a snapshot only if it is newer than the one
+stored.
+
+`SqliteStore` is synchronous; `JobStore` wraps it so every call runs in
+one worker thread, never on the trio loop.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import trio
+
+from ..models.execution import Execution
+from ..models.history import JobHistory
+from ..models.job import Job
+from ..models.wire import JobSnapshot
+
+T = TypeVar("T")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id          TEXT PRIMARY KEY,
+    namespace   TEXT NOT NULL,
+    state       INTEGER NOT NULL,
+    requester   TEXT NOT NULL,
+    create_time INTEGER NOT NULL,
+    modify_time INTEGER NOT NULL,
+    revision    INTEGER NOT NULL,
+    body        TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_by_create ON jobs (create_time);
+CREATE INDEX IF NOT EXISTS jobs_by_requester_state ON jobs (requester, state);
+CREATE TABLE IF NOT EXISTS executions (
+    id          TEXT PRIMARY KEY,
+    job_id      TEXT NOT NULL,
+    node_id     TEXT NOT NULL,
+    state       INTEGER NOT NULL,
+    create_time INTEGER NOT NULL,
+    body        TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS executions_by_job ON executions (job_id);
+CREATE TABLE IF NOT EXISTS history (
+    job_id  TEXT NOT NULL,
+    seq     INTEGER NOT NULL,
+    body    TEXT NOT NULL,
+    PRIMARY KEY (job_id, seq)
+);
+"""
+
+
+@dataclass
+class Change:
+    """One atomic write to an owned job: the job, executions, new events."""
+
+    job: Job | None = None
+    executions: list[Execution] = field(default_factory=list)
+    events: list[JobHistory] = field(default_factory=list)
+
+
+class AmbiguousID(LookupError):
+    """An ID prefix that matches more than one job."""
+
+    def __init__(self, prefix: str, candidates: list[str]) -> None:
+        super().__init__(f"{prefix!r} matches several jobs: {', '.join(candidates)}")
+        self.prefix = prefix
+        self.candidates = candidates
+
+
+class SqliteStore:
+    """Synchronous SQLite access; use through `JobStore`."""
+
+    def __init__(self, path: Path | str, requester_id: str) -> None:
+        self.requester_id = requester_id
+        self._db = sqlite3.connect(
+            str(path), check_same_thread=False, isolation_level=None
+        )
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- writes ---------------------------------------------------------
+
+    def apply(self, changes: Sequence[Change]) -> None:
+        with self._transaction():
+            for change in changes:
+                if change.job is not None:
+                    self._put_job(change.job, self.requester_id)
+                for execution in change.executions:
+                    self._put_execution(execution)
+                for event in change.events:
+                    self._put_event(event)
+
+    def put_snapshots(self, snapshots: Iterable[JobSnapshot]) -> list[str]:
+        """Store the newer of each snapshot; return the IDs that changed."""
+        changed: list[str] = []
+        with self._transaction():
+            for snap in snapshots:
+                if snap.RequesterID == self.requester_id or not self._is_newer(
+                    snap.Job
+                ):
+                    continue
+                self._put_job(snap.Job, snap.RequesterID)
+                for execution in snap.Executions:
+                    self._put_execution(execution)
+                for event in snap.History:
+                    self._put_event(event)
+                changed.append(snap.Job.ID)
+        return changed
+
+    def _is_newer(self, job: Job) -> bool:
+        row = self._db.execute(
+            "SELECT revision, modify_time FROM jobs WHERE id = ?", (job.ID,)
+        ).fetchone()
+        return row is None or (job.Revision, job.ModifyTime) > (row[0], row[1])
+
+    def _put_job(self, job: Job, requester: str) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                job.ID,
+                job.Namespace,
+                int(job.State.StateType),
+                requester,
+                job.CreateTime,
+                job.ModifyTime,
+                job.Revision,
+                job.model_dump_json(),
+            ),
+        )
+
+    def _put_execution(self, execution: Execution) -> None:
+        stored = execution.model_copy(update={"Job": None})
+        self._db.execute(
+            "INSERT OR REPLACE INTO executions VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                execution.ID,
+                execution.JobID,
+                execution.NodeID,
+                int(execution.state),
+                execution.CreateTime,
+                stored.model_dump_json(),
+            ),
+        )
+
+    def _put_event(self, event: JobHistory) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO history VALUES (?, ?, ?)",
+            (event.JobID, event.SeqNum, event.model_dump_json()),
+        )
+
+    # -- reads ----------------------------------------------------------
+
+    def get_job(self, job_id: str) -> Job | None:
+        row = self._db.execute(
+            "SELECT body FROM jobs WHERE id = ?", (job_id,)
+        ).fetchone()
+        return Job.model_validate_json(row[0]) if row else None
+
+    def resolve_id(self, prefix: str) -> str | None:
+        """The full job ID starting with `prefix`; `AmbiguousID` if several."""
+        if self._db.execute("SELECT 1 FROM jobs WHERE id = ?", (prefix,)).fetchone():
+            return prefix
+        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = self._db.execute(
+            "SELECT id FROM jobs WHERE id LIKE ? ESCAPE '\\' ORDER BY id LIMIT 6",
+            (pattern + "%",),
+        ).fetchall()
+        if len(rows) > 1:
+            raise AmbiguousID(prefix, [r[0] for r in rows])
+        return rows[0][0] if rows else None
+
+    def requester_of(self, job_id: str) -> str | None:
+        row = self._db.execute(
+            "SELECT requester FROM jobs WHERE id = ?", (job_id,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def list_jobs(
+        self,
+        *,
+        namespace: str | None = None,
+        order_by: str = "create_time",
+        reverse: bool = False,
+        where: Callable[[Job], bool] | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> tuple[list[Job], bool]:
+        """Jobs in order; True as second value when more follow."""
+        column = {
+            "created_at": "create_time",
+            "create_time": "create_time",
+            "modify_time": "modify_time",
+            "id": "id",
+            "state": "state",
+        }.get(order_by, "create_time")
+        direction = "DESC" if reverse else "ASC"
+        sql = (
+            f"SELECT body FROM jobs {{}} ORDER BY {column} {direction}, id {direction}"
+        )
+        params: list[Any] = []
+        clause = ""
+        if namespace:
+            clause = "WHERE namespace = ?"
+            params.append(namespace)
+        jobs: list[Job] = []
+        skipped = 0
+        for (body,) in self._db.execute(sql.format(clause), params):
+            job = Job.model_validate_json(body)
+            if where is not None and not where(job):
+                continue
+            if skipped < offset:
+                skipped += 1
+                continue
+            if len(jobs) == limit:
+                return jobs, True
+            jobs.append(job)
+        return jobs, False
+
+    def executions(self, job_id: str) -> list[Execution]:
+        rows = self._db.execute(
+            "SELECT body FROM executions WHERE job_id = ? ORDER BY create_time, id",
+            (job_id,),
+        ).fetchall()
+        return [Execution.model_validate_json(r[0]) for r in rows]
+
+    def history(self, job_id: str) -> list[JobHistory]:
+        rows = self._db.execute(
+            "SELECT body FROM history WHERE job_id = ? ORDER BY seq", (job_id,)
+        ).fetchall()
+        return [JobHistory.model_validate_json(r[0]) for r in rows]
+
+    def snapshot(self, job_id: str) -> JobSnapshot | None:
+        job = self.get_job(job_id)
+        requester = self.requester_of(job_id)
+        if job is None or requester is None:
+            return None
+        return JobSnapshot(
+            RequesterID=requester,
+            Job=job,
+            Executions=self.executions(job_id),
+            History=self.history(job_id),
+        )
+
+    def owned_jobs_since(
+        self, since: int, limit: int
+    ) -> tuple[list[JobSnapshot], bool]:
+        rows = self._db.execute(
+            "SELECT id FROM jobs WHERE requester = ? AND modify_time > ? "
+            "ORDER BY modify_time LIMIT ?",
+            (self.requester_id, since, limit + 1),
+        ).fetchall()
+        snaps = [s for r in rows[:limit] if (s := self.snapshot(r[0])) is not None]
+        return snaps, len(rows) > limit
+
+    def owned_active_job_ids(self) -> list[str]:
+        rows = self._db.execute(
+            "SELECT id FROM jobs WHERE requester = ? AND state IN (0, 1, 2, 3)",
+            (self.requester_id,),
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+class JobStore:
+    """The async face of `SqliteStore`: each call runs in one worker thread."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self.sync = store
+        self._limiter = trio.CapacityLimiter(1)
+        self._lock = threading.Lock()
+
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        def run() -> T:
+            with self._lock:
+                return fn(*args, **kwargs)
+
+        return await trio.to_thread.run_sync(run, limiter=self._limiter)
+
+    async def apply(self, *changes: Change) -> None:
+        await self.call(self.sync.apply, changes)
+
+    async def put_snapshots(self, snapshots: list[JobSnapshot]) -> list[str]:
+        return await self.call(self.sync.put_snapshots, snapshots)
+
+    async def get_job(self, job_id: str) -> Job | None:
+        return await self.call(self.sync.get_job, job_id)
+
+    async def resolve_id(self, prefix: str) -> str | None:
+        return await self.call(self.sync.resolve_id, prefix)
+
+    async def executions(self, job_id: str) -> list[Execution]:
+        return await self.call(self.sync.executions, job_id)
+
+    async def history(self, job_id: str) -> list[JobHistory]:
+        return await self.call(self.sync.history, job_id)
+
+    async def snapshot(self, job_id: str) -> JobSnapshot | None:
+        return await self.call(self.sync.snapshot, job_id)
+
+
+def labels_json(labels: dict[str, str]) -> str:
+    return json.dumps(labels, sort_keys=True)

@@ -1,0 +1,55 @@
+"""Errors raised by the peer-to-peer layer.
+
+The hierarchy::
+
+    P2PError
+     ├─ CodecError          bytes off the network that are not a valid frame
+     │   └─ FrameTooLarge   a frame header announcing more than the limit
+     ├─ PeerUnreachable     no connection or stream could be opened to a peer
+     ├─ RpcTimeout          a peer did not answer within the deadline
+     └─ RemoteError         a peer answered with an error (carries its code)
+
+libp2p's own exceptions never leave this package: they are translated into
+these where they enter our code.
+"""
+
+from __future__ import annotations
+
+
+class P2PError(Exception):
+    """Base class of every error the p2p layer raises."""
+
+
+class CodecError(P2PError):
+    """Raised when bytes read from a stream or topic cannot be decoded."""
+
+
+class FrameTooLarge(CodecError):
+    """Raised when a frame header announces more bytes than allowed."""
+
+
+class PeerUnreachable(P2PError):
+    """Raised when a stream to a peer cannot be opened or breaks mid-call."""
+
+    def __init__(self, peer_id: str, reason: str) -> None:
+        super().__init__(f"peer {peer_id} unreachable: {reason}")
+        self.peer_id = peer_id
+        self.reason = reason
+
+
+class RpcTimeout(P2PError):
+    """Raised when a peer does not answer a request before the deadline."""
+
+    def __init__(self, peer_id: str, method: str, seconds: float) -> None:
+        super().__init__(f"{method} to peer {peer_id} timed out after {seconds:g}s")
+        self.peer_id = peer_id
+        self.method = method
+
+
+class RemoteError(P2PError):
+    """Raised when a peer handled a request and answered with an error."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message

@@ -1,0 +1,127 @@
+"""The node's libp2p host: identity, transports, gossip, RPC, discovery.
+
+`Swarm` is the one object the rest of bacalao uses to reach other nodes.
+It builds a py-libp2p host (ed25519 identity, Noise, Yamux, TCP, optional
+private-network key), gossipsub tuned for our message rates, the RPC layer
+and peer discovery, and runs them all in its `run` nursery.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+import trio
+from libp2p import new_host
+from libp2p.custom_types import TProtocol
+from libp2p.pubsub.gossipsub import GossipSub
+from libp2p.pubsub.pubsub import Pubsub
+from libp2p.tools.anyio_service import background_trio_service
+from multiaddr import Multiaddr
+from pydantic import BaseModel, Field
+
+from .discovery import Discovery, PeerRecord
+from .gossip import Gossip
+from .identity import load_or_create_key, peer_id_of
+from .rpc import Rpc
+
+log = logging.getLogger(__name__)
+
+GOSSIPSUB_PROTOCOLS = [TProtocol("/meshsub/1.1.0"), TProtocol("/meshsub/1.0.0")]
+
+
+class SwarmConfig(BaseModel):
+    """How a node joins the network."""
+
+    listen_host: str = "0.0.0.0"
+    port: int = Field(0, ge=0, le=65535)
+    bootstrap: list[str] = Field(default_factory=list)
+    swarm_key: str | None = None  # 64 hex chars: a private network's PSK
+    target_peers: int = Field(8, ge=1)
+    gossip_heartbeat: float = Field(1.0, gt=0)
+
+
+class Swarm:
+    """A running libp2p host plus our gossip, RPC and discovery on top."""
+
+    def __init__(self, repo: Path, config: SwarmConfig) -> None:
+        self.config = config
+        self._key = load_or_create_key(repo)
+        self.peer_id = peer_id_of(self._key)
+        self.host = new_host(
+            key_pair=self._key,
+            psk=config.swarm_key,
+            muxer_preference="YAMUX",
+        )
+        self.gossipsub = GossipSub(
+            protocols=GOSSIPSUB_PROTOCOLS,
+            degree=6,
+            degree_low=4,
+            degree_high=12,
+            heartbeat_initial_delay=0.1,
+            heartbeat_interval=config.gossip_heartbeat,  # type: ignore[arg-type]
+            max_messages_per_topic_per_second=10_000.0,
+            time_to_live=30,
+        )
+        self.pubsub = Pubsub(self.host, self.gossipsub)
+        self.rpc = Rpc(self.host)
+        self.gossip = Gossip(self.pubsub)
+        self.discovery: Discovery | None = None
+        self.addrs: list[str] = []
+
+    async def run(
+        self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        listen = Multiaddr(f"/ip4/{self.config.listen_host}/tcp/{self.config.port}")
+        async with AsyncExitStack() as stack:
+            await stack.enter_async_context(self.host.run([listen]))
+            await stack.enter_async_context(background_trio_service(self.pubsub))
+            await stack.enter_async_context(background_trio_service(self.gossipsub))
+            await self.pubsub.wait_until_ready()
+            self.addrs = announce_addrs(self.host.get_addrs())
+            self.discovery = Discovery(
+                self.host,
+                self.rpc,
+                PeerRecord(ID=self.peer_id, Addrs=self.addrs),
+                self.config.bootstrap,
+                target_peers=self.config.target_peers,
+            )
+            async with trio.open_nursery() as nursery:
+                await nursery.start(self.discovery.run)
+                log.info("swarm up: %s", ", ".join(self.p2p_addrs))
+                task_status.started()
+                await trio.sleep_forever()
+
+    @property
+    def p2p_addrs(self) -> list[str]:
+        """Full multiaddrs (with /p2p/<id>) that other nodes can dial."""
+        return [f"{a}/p2p/{self.peer_id}" for a in self.addrs]
+
+    def connected_peers(self) -> set[str]:
+        return {str(p.to_base58()) for p in self.host.get_connected_peers()}
+
+
+def announce_addrs(bound: list[Multiaddr]) -> list[str]:
+    """Dialable forms of the bound addresses, without the /p2p/ suffix."""
+    out: list[str] = []
+    for addr in bound:
+        text = str(addr).split("/p2p/")[0]
+        if "/ip4/0.0.0.0/" in text:
+            for ip in _local_ips():
+                out.append(text.replace("/ip4/0.0.0.0/", f"/ip4/{ip}/"))
+        else:
+            out.append(text)
+    return list(dict.fromkeys(out))
+
+
+def _local_ips() -> list[str]:
+    ips = ["127.0.0.1"]
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(("192.0.2.1", 9))  # no packet is sent: this picks a route
+            ips.append(s.getsockname()[0])
+    except OSError:
+        pass
+    return ips

@@ -1,0 +1,40 @@
+"""The node's libp2p identity: an ed25519 key kept in the repo directory.
+
+The key is created on first start and reused afterwards, so a node's peer ID
+(which is also its node ID) stays the same across restarts.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from libp2p.crypto.ed25519 import create_new_key_pair
+from libp2p.crypto.keys import KeyPair
+from libp2p.peer.id import ID
+
+KEY_FILE = "identity.key"
+SEED_BYTES = 32
+
+
+def load_or_create_key(repo: Path) -> KeyPair:
+    """Return the key pair stored in `repo`, creating it on first use."""
+    path = repo / KEY_FILE
+    if path.exists():
+        seed = bytes.fromhex(path.read_text().strip())
+        if len(seed) != SEED_BYTES:
+            raise ValueError(f"{path}: expected a {SEED_BYTES}-byte hex seed")
+    else:
+        repo.mkdir(parents=True, exist_ok=True)
+        seed = secrets.token_bytes(SEED_BYTES)
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(seed.hex() + "\n")
+        tmp.replace(path)
+    return create_new_key_pair(seed)
+
+
+def peer_id_of(key_pair: KeyPair) -> str:
+    return str(ID.from_pubkey(key_pair.public_key).to_base58())

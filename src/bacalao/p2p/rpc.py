@@ -1,0 +1,246 @@
+"""Request/response over direct libp2p streams, with typed methods.
+
+A `Method` names a protocol ID and the pydantic models of its request and
+response. One stream carries one call: the caller writes a request frame,
+the handler answers with one response frame (a status byte, then the
+response JSON or an `{"Code", "Message"}` error), and the stream is closed. This is the
+reliable channel of the design: everything that must arrive travels here,
+with a deadline, and callers that must deliver retry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import trio
+from libp2p.custom_types import TProtocol
+from libp2p.exceptions import BaseLibp2pError
+from libp2p.peer.id import ID
+from pydantic import BaseModel, ValidationError
+
+from .codec import read_frame, write_frame
+from .exceptions import CodecError, P2PError, PeerUnreachable, RemoteError, RpcTimeout
+
+log = logging.getLogger(__name__)
+
+Req = TypeVar("Req", bound=BaseModel)
+Resp = TypeVar("Resp", bound=BaseModel)
+
+DEFAULT_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class Method(Generic[Req, Resp]):
+    """One RPC: its protocol ID and the models it carries."""
+
+    protocol: str
+    request: type[Req]
+    response: type[Resp]
+
+
+class HandlerError(Exception):
+    """Raised by a handler to answer with an error the caller can act on."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+Handler = Callable[[str, Any], Awaitable[BaseModel]]
+
+
+class _ErrorBody(BaseModel):
+    Code: str
+    Message: str
+
+
+OK = b"\x00"
+ERROR = b"\x01"
+
+
+class Rpc:
+    """Serves registered methods on a host and calls methods on peers."""
+
+    def __init__(self, host: Any) -> None:
+        self._host = host
+        self._self_id = str(host.get_id().to_base58())
+        self._local: dict[str, Handler] = {}
+
+    def register(
+        self,
+        method: Method[Req, Resp],
+        handler: Callable[[str, Req], Awaitable[Resp]],
+    ) -> None:
+        """Serve `method`: `handler(peer_id, request)` returns the response."""
+        self._local[method.protocol] = handler
+
+        async def on_stream(stream: Any) -> None:
+            peer = str(stream.muxed_conn.peer_id)
+            try:
+                with trio.fail_after(DEFAULT_TIMEOUT):
+                    answer = await _answer(method, handler, peer, stream)
+                    await write_frame(stream, answer)
+                    await stream.close()
+            except (trio.TooSlowError, BaseLibp2pError, CodecError, OSError) as exc:
+                log.debug("%s from %s: stream dropped: %r", method.protocol, peer, exc)
+                await _reset_quietly(stream)
+
+        self._host.set_stream_handler(TProtocol(method.protocol), on_stream)
+
+    async def call(
+        self,
+        peer_id: str,
+        method: Method[Req, Resp],
+        request: Req,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> Resp:
+        """Send one request and return the peer's response.
+
+        Raises `PeerUnreachable`, `RpcTimeout`, `RemoteError` or `CodecError`.
+        A call to this node itself runs the handler directly (libp2p cannot
+        dial itself), on a copy of the request, with the same error mapping.
+        """
+        payload = request.model_dump_json().encode()
+        if peer_id == self._self_id:
+            return await self._call_self(method, payload, timeout)
+        stream = None
+        try:
+            with trio.fail_after(timeout):
+                stream = await self._host.new_stream(
+                    ID.from_base58(peer_id), [TProtocol(method.protocol)]
+                )
+                await write_frame(stream, payload)
+                raw = await read_frame(stream)
+                await stream.close()
+        except trio.TooSlowError:
+            if stream is not None:
+                await _reset_quietly(stream)
+            raise RpcTimeout(peer_id, method.protocol, timeout) from None
+        except (BaseLibp2pError, OSError, ValueError) as exc:
+            if stream is not None:
+                await _reset_quietly(stream)
+            raise PeerUnreachable(peer_id, _describe(exc)) from exc
+        return _decode_answer(method, raw)
+
+    async def _call_self(
+        self, method: Method[Req, Resp], payload: bytes, timeout: float
+    ) -> Resp:
+        handler = self._local.get(method.protocol)
+        if handler is None:
+            raise PeerUnreachable(
+                self._self_id, f"protocol {method.protocol} not served here"
+            )
+        stream = _LoopbackStream(payload)
+        try:
+            with trio.fail_after(timeout):
+                raw = await _answer(method, handler, self._self_id, stream)
+        except trio.TooSlowError:
+            raise RpcTimeout(self._self_id, method.protocol, timeout) from None
+        return _decode_answer(method, raw)
+
+    async def call_with_retry(
+        self,
+        peer_id: str,
+        method: Method[Req, Resp],
+        request: Req,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        attempts: float = 5,
+        backoff: float = 0.2,
+        max_backoff: float = 5.0,
+    ) -> Resp:
+        """`call`, retried with exponential backoff on transport failures.
+
+        A `RemoteError` is the peer's considered answer and is not retried.
+        `attempts=math.inf` keeps trying until cancelled.
+        """
+        attempt = 0
+        delay = backoff
+        while True:
+            attempt += 1
+            try:
+                return await self.call(peer_id, method, request, timeout=timeout)
+            except (PeerUnreachable, RpcTimeout, CodecError) as exc:
+                if attempt >= attempts:
+                    raise
+                log.debug(
+                    "%s to %s failed (%s); retrying", method.protocol, peer_id, exc
+                )
+            await trio.sleep(delay)
+            delay = min(delay * 2, max_backoff)
+
+
+FOREVER = math.inf
+
+
+class _LoopbackStream:
+    """Feeds one request frame to `_answer` for calls a node makes to itself."""
+
+    def __init__(self, payload: bytes) -> None:
+        from .codec import encode_frame
+
+        self._data = encode_frame(payload)
+
+    async def read(self, n: int | None = None) -> bytes:
+        size = len(self._data) if n is None else n
+        chunk, self._data = self._data[:size], self._data[size:]
+        return chunk
+
+
+async def _answer(
+    method: Method[Any, Any], handler: Handler, peer: str, stream: Any
+) -> bytes:
+    raw = await read_frame(stream)
+    try:
+        request = method.request.model_validate_json(raw)
+    except ValidationError as exc:
+        return _error("bad_request", _first_error(exc))
+    try:
+        response = await handler(peer, request)
+    except HandlerError as exc:
+        return _error(exc.code, exc.message)
+    except P2PError as exc:
+        return _error("unavailable", str(exc))
+    except Exception:
+        log.exception("%s handler failed on a request from %s", method.protocol, peer)
+        return _error("internal", "the peer failed to handle the request")
+    return OK + response.model_dump_json().encode()
+
+
+def _decode_answer(method: Method[Any, Resp], raw: bytes) -> Resp:
+    status, body = raw[:1], raw[1:]
+    try:
+        if status == OK:
+            return method.response.model_validate_json(body)
+        if status == ERROR:
+            error = _ErrorBody.model_validate_json(body)
+            raise RemoteError(error.Code, error.Message)
+    except ValidationError as exc:
+        raise CodecError(f"malformed {method.protocol} answer: {exc}") from exc
+    raise CodecError(f"{method.protocol} answer has unknown status {status!r}")
+
+
+def _error(code: str, message: str) -> bytes:
+    return ERROR + _ErrorBody(Code=code, Message=message).model_dump_json().encode()
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"]) or "body"
+    return f"{where}: {err['msg']}"
+
+
+def _describe(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
+
+
+async def _reset_quietly(stream: Any) -> None:
+    with trio.move_on_after(1), contextlib.suppress(Exception):
+        await stream.reset()

@@ -1,0 +1,61 @@
+"""The bacalao network protocol: gossip topics and direct-stream methods.
+
+Everything two nodes say to each other is named here, with its model.
+Protocol IDs carry a version so a future change can run beside this one.
+"""
+
+from __future__ import annotations
+
+from .models.node import NodeInfo
+from .models.wire import (
+    Ack,
+    AskBid,
+    Bid,
+    BidCall,
+    BidResult,
+    CancelExecution,
+    ExecutionUpdate,
+    Heartbeat,
+    JobEvents,
+    OpenBid,
+    SyncRequest,
+    SyncResponse,
+)
+from .p2p.gossip import Topic
+from .p2p.rpc import Method
+
+
+def _sender_is(claimed: str, sender: str) -> str | None:
+    return (
+        None
+        if claimed == sender
+        else f"claims to be {claimed} but was sent by {sender}"
+    )
+
+
+NODE_INFO = Topic[NodeInfo](
+    "bacalao/node-info/1", NodeInfo, lambda sender, m: _sender_is(m.NodeID, sender)
+)
+HEALTH = Topic[Heartbeat](
+    "bacalao/health/1", Heartbeat, lambda sender, m: _sender_is(m.NodeID, sender)
+)
+BIDS = Topic[BidCall](
+    "bacalao/bids/1", BidCall, lambda sender, m: _sender_is(m.RequesterID, sender)
+)
+JOB_EVENTS = Topic[JobEvents](
+    "bacalao/job-events/1",
+    JobEvents,
+    lambda sender, m: _sender_is(m.RequesterID, sender),
+)
+
+# requester -> compute
+ASK_BID = Method("/bacalao/compute/ask-bid/1.0.0", AskBid, Bid)
+BID_RESULT = Method("/bacalao/compute/bid-result/1.0.0", BidResult, Ack)
+CANCEL = Method("/bacalao/compute/cancel/1.0.0", CancelExecution, Ack)
+# compute -> requester
+EXECUTION_UPDATE = Method(
+    "/bacalao/requester/execution-update/1.0.0", ExecutionUpdate, Ack
+)
+OPEN_BID = Method("/bacalao/requester/open-bid/1.0.0", OpenBid, Ack)
+# any -> any
+SYNC = Method("/bacalao/sync/1.0.0", SyncRequest, SyncResponse)

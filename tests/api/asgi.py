@@ -1,0 +1,86 @@
+"""Drive an ASGI app in-process: one request in, the whole response out."""
+
+from __future__ import annotations
+
+import json as jsonlib
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import trio
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return jsonlib.loads(self.body)
+
+
+async def call(
+    app: Any,
+    method: str,
+    path: str,
+    *,
+    query: str | bytes = b"",
+    body: bytes = b"",
+    json: Any = None,
+    headers: dict[str, str] | None = None,
+    chunk: int = 0,
+) -> Reply:
+    """Send one request to `app` and collect its reply (bounded to 5 s)."""
+    if json is not None:
+        body = jsonlib.dumps(json).encode()
+    raw_query = query.encode() if isinstance(query, str) else query
+    header_list = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    if body and not any(k == b"content-length" for k, _ in header_list):
+        header_list.append((b"content-length", str(len(body)).encode()))
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "path": path,
+        "raw_path": quote(path).encode(),
+        "query_string": raw_query,
+        "headers": header_list,
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 2),
+    }
+    size = chunk or max(len(body), 1)
+    parts = [body[i : i + size] for i in range(0, len(body), size)] or [b""]
+    incoming = [
+        {"type": "http.request", "body": p, "more_body": i < len(parts) - 1}
+        for i, p in enumerate(parts)
+    ]
+    sent: list[MutableMapping[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if incoming:
+            return incoming.pop(0)
+        await trio.sleep_forever()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(message)
+
+    with trio.fail_after(5):
+        await app(scope, receive, send)
+    start = sent[0]
+    assert start["type"] == "http.response.start"
+    reply_headers = {k.decode(): v.decode() for k, v in start["headers"]}
+    content = b"".join(m.get("body", b"") for m in sent[1:])
+    return Reply(start["status"], reply_headers, content)
+
+
+def error_of(reply: Reply) -> dict[str, Any]:
+    """The APIError body of a failed reply, checked for Bacalhau's keys."""
+    body: dict[str, Any] = reply.json()
+    assert {"Status", "Message", "RequestID", "Code", "Component"} <= set(body)
+    assert body["Status"] == reply.status
+    assert reply.headers["content-type"] == "application/json"
+    return body

@@ -1,0 +1,310 @@
+"""A fake `Backend` for API, client and CLI tests: jobs in dicts, no network.
+
+Jobs submitted to it can move on their own: with `auto_run` set, every
+`get_job` call advances the job one step along a scripted run (Pending,
+Running, then Completed or Failed), so a polling client sees each state
+without the test sleeping. A noop job's `Stdout`/`Fail` params choose what
+the run prints and whether it fails.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from bacalao.api.backend import LogLine, Submitted
+from bacalao.models.execution import Execution, RunCommandResult
+from bacalao.models.history import Event, JobHistory, JobHistoryType
+from bacalao.models.ids import new_execution_id, new_job_id
+from bacalao.models.job import Job, SpecConfig
+from bacalao.models.node import BuildVersionInfo, ComputeNodeInfo, NodeInfo, NodeState
+from bacalao.models.resources import Resources
+from bacalao.models.states import ExecutionStateType, JobStateType, State
+from bacalao.orchestrator.exceptions import AmbiguousJobID, InvalidJob, JobNotFound
+
+NODE_ID = "n-0f1e2d3c-aaaa-bbbb-cccc-000000000001"
+
+
+def job_spec(engine: str = "noop", **params: object) -> dict[str, object]:
+    """A minimal job spec as a client would send it."""
+    return {
+        "Type": "batch",
+        "Tasks": [{"Name": "main", "Engine": {"Type": engine, "Params": params}}],
+    }
+
+
+def make_node(node_id: str, **overrides: object) -> NodeState:
+    labels = overrides.pop("labels", {})
+    cpu = float(overrides.pop("cpu", 2.0))  # type: ignore[arg-type]
+    info = NodeInfo(
+        NodeID=node_id,
+        Labels=labels,  # type: ignore[arg-type]
+        ComputeNodeInfo=ComputeNodeInfo(
+            ExecutionEngines=["noop", "docker"],
+            AvailableCapacity=Resources(CPU=cpu, Memory=2**30),
+            MaxCapacity=Resources(CPU=4, Memory=2**31),
+        ),
+    )
+    return NodeState(Info=info, **overrides)  # type: ignore[arg-type]
+
+
+@dataclass
+class Run:
+    """The scripted steps of one job; each `get_job` applies the next one."""
+
+    steps: list[Callable[[], None]] = field(default_factory=list)
+
+
+class FakeBackend:
+    """Implements `bacalao.api.backend.Backend` over in-memory dicts."""
+
+    def __init__(self, *, auto_run: bool = False) -> None:
+        self.node_id = NODE_ID
+        self.auto_run = auto_run
+        self.jobs: dict[str, Job] = {}
+        self.executions: dict[str, list[Execution]] = {}
+        self.history: dict[str, list[JobHistory]] = {}
+        self.nodes: list[NodeState] = [make_node(NODE_ID)]
+        self.submitted: list[tuple[Job, list[str]]] = []
+        self.stopped: list[tuple[str, str]] = []
+        self.list_calls: list[dict[str, object]] = []
+        self.runs: dict[str, Run] = {}
+        self.fail_with: Exception | None = None
+        self.failure = ""  # scripted runs fail with this message unless it is ""
+        self.get_calls = 0
+        self._clock = 1_700_000_000_000_000_000
+
+    # -- helpers for tests ---------------------------------------------
+
+    def tick(self) -> int:
+        self._clock += 1_000_000_000
+        return self._clock
+
+    def add_job(self, **fields: object) -> Job:
+        """Store a job directly (not through submit); returns it."""
+        spec = job_spec()
+        spec.update({"ID": new_job_id(), "Version": 1, "CreateTime": self.tick()})
+        spec.update(fields)
+        spec.setdefault("ModifyTime", spec["CreateTime"])
+        spec.setdefault("State", {"StateType": "Completed"})
+        job = Job.model_validate(spec)
+        self.jobs[job.ID] = job
+        self.executions.setdefault(job.ID, [])
+        self.history.setdefault(job.ID, [])
+        return job
+
+    def add_event(self, job_id: str, message: str, **fields: object) -> JobHistory:
+        items = self.history.setdefault(job_id, [])
+        event = JobHistory.model_validate(
+            {
+                "SeqNum": len(items) + 1,
+                "JobID": job_id,
+                "JobVersion": 1,
+                "Event": Event(Message=message, Topic="Test"),
+                **fields,
+            }
+        )
+        items.append(event)
+        return event
+
+    def add_execution(self, job_id: str, **fields: object) -> Execution:
+        execution = Execution.model_validate(
+            {
+                "ID": new_execution_id(),
+                "JobID": job_id,
+                "NodeID": NODE_ID,
+                "JobVersion": 1,
+                "CreateTime": self.tick(),
+                **fields,
+            }
+        )
+        self.executions.setdefault(job_id, []).append(execution)
+        return execution
+
+    # -- Backend -------------------------------------------------------
+
+    def version(self) -> BuildVersionInfo:
+        return BuildVersionInfo(
+            Major="0",
+            Minor="1",
+            GitVersion="v0.1.0",
+            GitCommit="a" * 40,
+            BuildDate=datetime(2026, 1, 2, tzinfo=UTC),
+        )
+
+    def node_info(self) -> NodeInfo:
+        return self.nodes[0].Info
+
+    def debug_info(self) -> dict[str, object]:
+        return {
+            "fake": {"jobs": len(self.jobs), "when": datetime(2026, 1, 1, tzinfo=UTC)}
+        }
+
+    async def submit_job(self, job: Job, *, warnings: list[str]) -> Submitted:
+        if self.fail_with is not None:
+            raise self.fail_with
+        if job.Name == "reject-me":
+            raise InvalidJob("Job.Name", "that name is refused by the fake")
+        self.submitted.append((job, warnings))
+        job_id = job.ID or new_job_id()
+        now = self.tick()
+        stored = job.model_copy(
+            update={
+                "ID": job_id,
+                "Name": job.Name or job_id,
+                "State": State[JobStateType](StateType=JobStateType.Pending),
+                "Version": 1,
+                "Revision": 1,
+                "CreateTime": now,
+                "ModifyTime": now,
+            }
+        )
+        self.jobs[job_id] = stored
+        self.executions[job_id] = []
+        self.history[job_id] = []
+        self._event(job_id, "Job submitted", JobStateType.Pending)
+        if self.auto_run:
+            self.runs[job_id] = self._script(stored)
+        return Submitted(job_id, str(uuid.uuid4()), ["fake backend warning"])
+
+    async def resolve_job_id(self, id_or_prefix: str) -> str:
+        if id_or_prefix in self.jobs:
+            return id_or_prefix
+        found = sorted(j for j in self.jobs if j.startswith(id_or_prefix))
+        if not found:
+            raise JobNotFound(id_or_prefix)
+        if len(found) > 1:
+            raise AmbiguousJobID(id_or_prefix, found)
+        return found[0]
+
+    async def get_job(self, job_id: str) -> Job:
+        self.get_calls += 1
+        if job_id not in self.jobs:
+            raise JobNotFound(job_id)
+        run = self.runs.get(job_id)
+        if run and run.steps:
+            run.steps.pop(0)()
+        return self.jobs[job_id]
+
+    async def list_jobs(
+        self,
+        *,
+        namespace: str | None,
+        order_by: str,
+        reverse: bool,
+        where: Callable[[Job], bool] | None,
+        offset: int,
+        limit: int,
+    ) -> tuple[list[Job], bool]:
+        self.list_calls.append(
+            {
+                "namespace": namespace,
+                "order_by": order_by,
+                "reverse": reverse,
+                "offset": offset,
+                "limit": limit,
+            }
+        )
+        key = {"modify_time": lambda j: j.ModifyTime, "id": lambda j: j.ID}.get(
+            order_by, lambda j: j.CreateTime
+        )
+        jobs = [
+            j
+            for j in self.jobs.values()
+            if (namespace is None or j.Namespace == namespace)
+            and (where is None or where(j))
+        ]
+        jobs.sort(key=key, reverse=reverse)  # type: ignore[arg-type, return-value]
+        page = jobs[offset : offset + limit]
+        return page, len(jobs) > offset + limit
+
+    async def job_executions(self, job_id: str) -> list[Execution]:
+        return list(self.executions.get(job_id, []))
+
+    async def job_history(self, job_id: str) -> list[JobHistory]:
+        return list(self.history.get(job_id, []))
+
+    async def stop_job(self, job_id: str, reason: str) -> str:
+        self.stopped.append((job_id, reason))
+        job = self.jobs[job_id]
+        if job.State.StateType == JobStateType.Stopped:
+            return ""
+        self._set_state(job_id, JobStateType.Stopped, reason)
+        return str(uuid.uuid4())
+
+    def list_nodes(self) -> list[NodeState]:
+        return list(self.nodes)
+
+    async def job_logs(
+        self, job_id: str, execution_id: str, *, follow: bool, tail: bool
+    ) -> AsyncIterator[LogLine]:
+        yield LogLine(1, "fake log line")
+
+    # -- scripted runs -------------------------------------------------
+
+    def _event(self, job_id: str, message: str, state: JobStateType) -> None:
+        self.add_event(
+            job_id,
+            message,
+            Type=JobHistoryType.JobLevel,
+            Event={
+                "Message": message,
+                "Topic": "State Update",
+                "Details": {"NewState": state.name},
+            },
+        )
+
+    def _set_state(self, job_id: str, state: JobStateType, message: str = "") -> None:
+        job = self.jobs[job_id]
+        self.jobs[job_id] = job.model_copy(
+            update={
+                "State": State[JobStateType](StateType=state, Message=message),
+                "ModifyTime": self.tick(),
+                "Revision": job.Revision + 1,
+            }
+        )
+        self._event(job_id, state.name, state)
+
+    def _script(self, job: Job) -> Run:
+        params = job.task.Engine.Params
+        failure = str(params.get("Fail", "")) or self.failure
+        stdout = str(params.get("Stdout", f"ran {job.task.Engine.Type}\n"))
+        execution_id = new_execution_id()
+
+        def running() -> None:
+            self._set_state(job.ID, JobStateType.Running)
+            self.add_execution(
+                job.ID,
+                ID=execution_id,
+                ComputeState={"StateType": ExecutionStateType.Running},
+                DesiredState={"StateType": 1},
+            )
+
+        def finished() -> None:
+            final = (
+                ExecutionStateType.Failed if failure else ExecutionStateType.Completed
+            )
+            for i, e in enumerate(self.executions[job.ID]):
+                if execution_id == e.ID:
+                    self.executions[job.ID][i] = e.model_copy(
+                        update={
+                            "ComputeState": State[ExecutionStateType](
+                                StateType=final, Message=failure
+                            ),
+                            "RunOutput": RunCommandResult(
+                                Stdout=stdout,
+                                STDERR="warn\n" if failure else "",
+                                ExitCode=1 if failure else 0,
+                                ErrorMsg=failure,
+                            ),
+                            "PublishedResult": SpecConfig(
+                                Type="local", Params={"URL": f"http://x/{execution_id}"}
+                            ),
+                        }
+                    )
+            state = JobStateType.Failed if failure else JobStateType.Completed
+            self._set_state(job.ID, state, failure)
+
+        return Run([lambda: None, running, finished])

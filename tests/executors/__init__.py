@@ -1,0 +1,1 @@
+"""Tests of the executors (docker, wasm, noop) and their helpers."""

@@ -1,0 +1,204 @@
+"""A job's whole lifecycle on a 3-node swarm, through the HTTP API."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+import trio
+
+from .conftest import Devstack, apis, stdout_of
+
+
+def noop_job(**params: Any) -> dict[str, Any]:
+    return {"Type": "batch", "Tasks": [{"Engine": {"Type": "noop", "Params": params}}]}
+
+
+def wasm_job(module: bytes, *args: str) -> dict[str, Any]:
+    url = "data:application/wasm;base64," + base64.b64encode(module).decode()
+    return {
+        "Type": "batch",
+        "Tasks": [
+            {
+                "Name": "main",
+                "Engine": {
+                    "Type": "wasm",
+                    "Params": {
+                        "EntryModule": "/app/main.wasm",
+                        "Parameters": list(args),
+                    },
+                },
+                "InputSources": [
+                    {
+                        "Source": {"Type": "inline", "Params": {"URL": url}},
+                        "Target": "/app/main.wasm",
+                    }
+                ],
+            }
+        ],
+    }
+
+
+async def test_job_completes_and_every_node_answers_for_it(devstack: Devstack) -> None:
+    async with devstack(3) as nodes:
+        first, _, last = apis(nodes)
+        job_id = await first.submit(noop_job(Stdout="hello"))
+        done = await first.wait_for(job_id)
+        assert done["Job"]["State"]["StateType"] == "Completed"
+        assert stdout_of(done) == "hello"
+        seen = await last.wait_for(job_id, ("Completed",))
+        assert seen["Job"]["ID"] == job_id
+        assert [e["ID"] for e in seen["Executions"]["Items"]] == [
+            e["ID"] for e in done["Executions"]["Items"]
+        ]
+        events = [h["Event"]["Message"] for h in seen["History"]["Items"]]
+        assert events[0] == "Job submitted"
+        assert "Completed successfully" in events
+
+
+async def test_short_id_prefix_finds_the_job(devstack: Devstack) -> None:
+    async with devstack(1) as nodes:
+        (api,) = apis(nodes)
+        job_id = await api.submit(noop_job())
+        status, body = await api.call("GET", f"/api/v1/orchestrator/jobs/{job_id[:10]}")
+        assert status == 200
+        assert body["Job"]["ID"] == job_id
+
+
+async def test_wasm_job_returns_its_output(
+    devstack: Devstack, hello_wasm: bytes
+) -> None:
+    async with devstack(3, engines=["wasm"]) as nodes:
+        api = apis(nodes)[0]
+        job_id = await api.submit(wasm_job(hello_wasm))
+        done = await api.wait_for(job_id)
+        assert done["Job"]["State"]["StateType"] == "Completed", done["Job"]["State"]
+        assert stdout_of(done).strip() == "hello from wasm"
+
+
+@pytest.mark.docker
+async def test_docker_job_returns_its_output(
+    devstack: Devstack, docker_engine: None
+) -> None:
+    job = {
+        "Type": "batch",
+        "Tasks": [
+            {
+                "Engine": {
+                    "Type": "docker",
+                    "Params": {
+                        "Image": "busybox:1.37.0",
+                        "Parameters": ["echo", "hello docker"],
+                    },
+                }
+            }
+        ],
+    }
+    async with devstack(3, engines=["docker"]) as nodes:
+        api = apis(nodes)[1]
+        job_id = await api.submit(job)
+        done = await api.wait_for(job_id, timeout=60)
+        assert done["Job"]["State"]["StateType"] == "Completed", done["Job"]["State"]
+        assert stdout_of(done) == "hello docker\n"
+
+
+async def test_bad_jobs_are_refused_and_stored_jobs_stay(devstack: Devstack) -> None:
+    async with devstack(1) as nodes:
+        (api,) = apis(nodes)
+        kept = await api.submit(noop_job(Stdout="kept"))
+        await api.wait_for(kept)
+        cases = [
+            (
+                {"Job": {"Tasks": [{"Engine": {"Type": "docker", "Params": {}}}]}},
+                "Image",
+            ),
+            ({"Job": {"Tasks": [{"Engine": {"Type": "nope"}}]}}, "Engine.Type"),
+            ({"Job": {"Tasks": []}}, "Tasks"),
+            (
+                {"Job": {"Count": "many", "Tasks": [{"Engine": {"Type": "noop"}}]}},
+                "Count",
+            ),
+            (b"{not json", "JSON"),
+        ]
+        for body, field in cases:
+            status, answer = await api.call("PUT", "/api/v1/orchestrator/jobs", body)
+            assert status == 400, (body, answer)
+            assert field in answer["Message"], answer
+        status, answer = await api.call(
+            "GET", "/api/v1/orchestrator/jobs/j-does-not-exist"
+        )
+        assert status == 404
+        assert "j-does-not-exist" in answer["Message"]
+        status, listing = await api.call("GET", "/api/v1/orchestrator/jobs")
+        assert [j["ID"] for j in listing["Items"]] == [kept]
+        assert stdout_of(await api.job(kept)) == "kept"
+
+
+async def test_job_no_node_can_run_fails_with_the_reason(devstack: Devstack) -> None:
+    job = {"Tasks": [{"Engine": {"Type": "docker", "Params": {"Image": "busybox"}}}]}
+    async with devstack(3, engines=["wasm"], allow_noop=False) as nodes:
+        api = apis(nodes)[0]
+        job_id = await api.submit(job)
+        done = await api.wait_for(job_id, timeout=10)
+        state = done["Job"]["State"]
+        assert state["StateType"] == "Failed"
+        assert "3 nodes considered" in state["Message"]
+        assert "do not support engine 'docker'" in state["Message"]
+
+
+async def test_nodes_list_every_node_of_the_swarm(devstack: Devstack) -> None:
+    async with devstack(3) as nodes:
+        for api in apis(nodes):
+            status, body = await api.call("GET", "/api/v1/orchestrator/nodes")
+            assert status == 200
+            listed = {n["Info"]["NodeID"] for n in body["Nodes"]}
+            assert listed == {h.node_id for h in nodes}
+
+
+async def test_job_on_a_lost_node_is_rescheduled(devstack: Devstack) -> None:
+    async with devstack(3) as nodes:
+        api = apis(nodes)[0]
+        # only nodes 1 and 2 run jobs, so losing the one running it leaves another
+        job = noop_job(Duration=30, Stdout="late")
+        job["Constraints"] = [
+            {"Key": "devstack-node", "Operator": "!=", "Values": ["0"]}
+        ]
+        job_id = await api.submit(job)
+        running = await api.wait_for(job_id, ("Running",))
+        node_id = running["Executions"]["Items"][0]["NodeID"]
+        victim = next(h for h in nodes if h.node_id == node_id)
+        victim.node.stop()
+        with trio.fail_after(20):
+            while True:
+                described = await api.job(job_id)
+                executions = described["Executions"]["Items"]
+                moved = [e for e in executions if e["NodeID"] != node_id]
+                if moved and moved[0]["ComputeState"]["StateType"] == 6:
+                    break
+                await trio.sleep(0.05)
+        lost = next(e for e in executions if e["NodeID"] == node_id)
+        assert lost["ComputeState"]["StateType"] == 10
+        assert "stopped responding" in lost["ComputeState"]["Message"]
+
+
+async def test_stopping_a_job_cancels_its_execution(devstack: Devstack) -> None:
+    async with devstack(2) as nodes:
+        api = apis(nodes)[0]
+        job_id = await api.submit(noop_job(Duration=60))
+        await api.wait_for(job_id, ("Running",))
+        status, body = await api.call(
+            "DELETE",
+            f"/api/v1/orchestrator/jobs/{job_id}",
+            {"reason": "changed my mind"},
+        )
+        assert status == 200, body
+        done = await api.wait_for(job_id)
+        assert done["Job"]["State"]["StateType"] == "Stopped"
+        assert done["Job"]["State"]["Message"] == "changed my mind"
+        execution = done["Executions"]["Items"][0]
+        assert execution["ComputeState"]["StateType"] == 11
+        computes = [h.node.compute for h in nodes]
+        with trio.fail_after(5):
+            while any(c is not None and c.running_count for c in computes):
+                await trio.sleep(0.02)
