@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Callable
 
 import trio
@@ -49,7 +50,8 @@ class Announcer:
         self._heartbeat_interval = heartbeat_interval
         self._on_new_orchestrator = on_new_orchestrator
         self._poke = trio.Event()
-        self._seq = 0
+        # a restarted node keeps its ID: its Seq must still beat the old one's
+        self._seq = time.time_ns()
 
     def poke(self) -> None:
         """Something in this node's info changed: announce it soon."""

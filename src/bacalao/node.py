@@ -33,17 +33,23 @@ from .models.history import JobHistory
 from .models.job import Job
 from .models.node import BuildVersionInfo, ComputeNodeInfo, NodeInfo, NodeState
 from .models.resources import Resources
+from .models.states import ExecutionStateType
+from .models.wire import LogsRequest
 from .orchestrator.exceptions import (
     AmbiguousJobID,
     InvalidJobState,
     JobNotFound,
+    NotFound,
     OrchestratorError,
+    Unavailable,
 )
 from .orchestrator.nodes import NodeManager
 from .orchestrator.service import Orchestrator
 from .orchestrator.shared_view import SharedView
 from .orchestrator.store import AmbiguousID, JobStore, SqliteStore
+from .p2p.exceptions import P2PError, RemoteError
 from .p2p.host import Swarm, SwarmConfig
+from .protocol import LOGS
 from .version import build_version
 
 log = logging.getLogger(__name__)
@@ -369,8 +375,37 @@ class NodeBackend:
     async def job_logs(
         self, job_id: str, execution_id: str, *, follow: bool, tail: bool
     ) -> AsyncIterator[LogLine]:
-        raise OrchestratorError("logs are not available yet")
-        yield  # pragma: no cover
+        execution = await self._execution_with_output(job_id, execution_id)
+        request = LogsRequest(ExecutionID=execution.ID, Follow=follow, Tail=tail)
+        rpc = self._node.swarm.rpc
+        try:
+            async with rpc.open_stream(execution.NodeID, LOGS, request) as chunks:
+                async for chunk in chunks:
+                    yield LogLine(chunk.Type, chunk.Line)
+        except RemoteError as exc:
+            raise NotFound(exc.message) from None
+        except P2PError as exc:
+            raise Unavailable(
+                f"the node that ran {execution.ID} cannot be reached: {exc}"
+            ) from None
+
+    async def _execution_with_output(self, job_id: str, execution_id: str) -> Execution:
+        executions = await self.job_executions(job_id)
+        started = [e for e in executions if e.state >= ExecutionStateType.BidAccepted]
+        if execution_id:
+            started = [e for e in started if e.ID.startswith(execution_id)]
+        if not started:
+            what = f"execution {execution_id}" if execution_id else "an execution"
+            raise NotFound(f"job {job_id} has no {what} that started running yet")
+        return max(started, key=lambda e: e.CreateTime)
+
+    async def result_folder(self, execution_id: str) -> Path:
+        compute = self._node.compute
+        if compute is not None:
+            folder = compute.results_dir(execution_id)
+            if await trio.to_thread.run_sync(folder.is_dir):
+                return folder
+        raise NotFound(f"no results of execution {execution_id} on this node")
 
 
 def serve(config: NodeConfig) -> None:

@@ -17,6 +17,8 @@ from .models.wire import (
     ExecutionUpdate,
     Heartbeat,
     JobEvents,
+    LogChunk,
+    LogsRequest,
     OpenBid,
     SyncRequest,
     SyncResponse,
@@ -52,6 +54,7 @@ JOB_EVENTS = Topic[JobEvents](
 ASK_BID = Method("/bacalao/compute/ask-bid/1.0.0", AskBid, Bid)
 BID_RESULT = Method("/bacalao/compute/bid-result/1.0.0", BidResult, Ack)
 CANCEL = Method("/bacalao/compute/cancel/1.0.0", CancelExecution, Ack)
+LOGS = Method("/bacalao/compute/logs/1.0.0", LogsRequest, LogChunk)  # streaming
 # compute -> requester
 EXECUTION_UPDATE = Method(
     "/bacalao/requester/execution-update/1.0.0", ExecutionUpdate, Ack

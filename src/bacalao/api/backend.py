@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from ..models.execution import Execution
@@ -77,4 +78,12 @@ class Backend(Protocol):
 
     def job_logs(
         self, job_id: str, execution_id: str, *, follow: bool, tail: bool
-    ) -> AsyncIterator[LogLine]: ...
+    ) -> AsyncIterator[LogLine]:
+        """Output lines of one execution (`execution_id` may be a prefix, or
+        empty for the job's latest), fetched from the node that ran it."""
+        ...
+
+    async def result_folder(self, execution_id: str) -> Path:
+        """The results folder of an execution that ran on this node (the
+        local publisher serves it as a tar.gz); `NotFound` otherwise."""
+        ...

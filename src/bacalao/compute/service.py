@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,17 +34,20 @@ from ..models.wire import (
     BidResult,
     CancelExecution,
     ExecutionUpdate,
+    LogChunk,
+    LogsRequest,
     OpenBid,
 )
 from ..p2p.exceptions import P2PError
 from ..p2p.gossip import Gossip
 from ..p2p.rpc import HandlerError, Rpc
-from ..protocol import ASK_BID, BID_RESULT, BIDS, CANCEL, OPEN_BID
+from ..protocol import ASK_BID, BID_RESULT, BIDS, CANCEL, LOGS, OPEN_BID
 from ..publishers import publish
 from ..storage import StorageError, stage_inputs
 from .bidder import Offer, decide
 from .capacity import Capacity
 from .executions import LocalExecutions
+from .logs import read_logs
 from .updates import UpdateSender
 
 log = logging.getLogger(__name__)
@@ -108,6 +111,7 @@ class Compute:
         rpc.register(ASK_BID, self._on_ask_bid)
         rpc.register(BID_RESULT, self._on_bid_result)
         rpc.register(CANCEL, self._on_cancel)
+        rpc.register_stream(LOGS, self._on_logs)
 
     @property
     def running_count(self) -> int:
@@ -242,6 +246,23 @@ class Compute:
             if local is not None and local.confirmed:
                 self._start(local)
         self._on_capacity_change()
+
+    # -- logs ------------------------------------------------------------
+
+    async def _on_logs(
+        self, _peer: str, request: LogsRequest
+    ) -> AsyncIterator[LogChunk]:
+        folder = self.results_dir(request.ExecutionID)
+        if not await trio.to_thread.run_sync(folder.exists):
+            raise HandlerError("not_found", f"no output of {request.ExecutionID} here")
+        lines = read_logs(
+            folder,
+            follow=request.Follow,
+            tail=request.Tail,
+            finished=lambda: request.ExecutionID not in self._local,
+        )
+        async for line in lines:
+            yield line
 
     # -- running ---------------------------------------------------------
 

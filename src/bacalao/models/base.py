@@ -23,7 +23,7 @@ class WireModel(BaseModel):
         serialize_by_alias=True,
         extra="ignore",
         validate_assignment=False,
-        ser_json_inf_nan="null",
+        allow_inf_nan=False,
     )
 
     _lower_names: ClassVar[dict[str, str]] = {}

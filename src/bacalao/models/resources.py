@@ -34,6 +34,7 @@ _UNITS = {
     "ti": 1024**4,
     "tib": 1024**4,
 }
+MAX_BYTES = 2**60
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
 _CPU = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m?)\s*$")
 
@@ -44,7 +45,10 @@ def parse_bytes(text: str) -> int:
     unit = match.group(2).lower() if match else ""
     if not match or unit not in _UNITS:
         raise ValueError(f"{text!r} is not a size (e.g. 512Mb, 2GiB, 1000)")
-    return int(float(match.group(1)) * _UNITS[unit])
+    size = float(match.group(1)) * _UNITS[unit]
+    if size > MAX_BYTES:
+        raise ValueError(f"{text!r} is not a size any node has (over 1 EiB)")
+    return int(size)
 
 
 def parse_cpu(text: str) -> float:

@@ -113,6 +113,21 @@ class ExecutionUpdate(WireModel):
     Details: dict[str, str] = Field(default_factory=dict)
 
 
+class LogsRequest(WireModel):
+    """Ask the node that ran an execution for its output lines."""
+
+    ExecutionID: str
+    Follow: bool = False
+    Tail: bool = False
+
+
+class LogChunk(WireModel):
+    """One line of output: Type 1 is stdout, 2 is stderr (Bacalhau's ExecutionLog)."""
+
+    Type: int = Field(ge=0, le=2)
+    Line: str
+
+
 class SyncRequest(WireModel):
     """Ask a peer for the job snapshots it owns, changed after `Since` (ns)."""
 

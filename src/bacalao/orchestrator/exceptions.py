@@ -5,6 +5,8 @@ OrchestratorError
  ├─ JobNotFound       no job has that ID or ID prefix               (404)
  ├─ AmbiguousJobID    a prefix matches several jobs                 (400)
  ├─ NodeNotFound      no node has that ID or ID prefix              (404)
+ ├─ NotFound          some other thing asked for does not exist     (404)
+ ├─ Unavailable       the node that holds it cannot be reached      (503)
  └─ InvalidJobState   the job cannot do that in its state           (409)
 """
 
@@ -63,6 +65,16 @@ class NodeNotFound(OrchestratorError):
 
     def __init__(self, node_id: str) -> None:
         super().__init__(f"node not found: {node_id}")
+
+
+class NotFound(OrchestratorError):
+    code = "NotFound"
+    status = 404
+
+
+class Unavailable(OrchestratorError):
+    code = "ServiceUnavailable"
+    status = 503
 
 
 class InvalidJobState(OrchestratorError):

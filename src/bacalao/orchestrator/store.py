@@ -116,6 +116,8 @@ class SqliteStore:
                     snap.Job
                 ):
                     continue
+                if self.requester_of(snap.Job.ID) == self.requester_id:
+                    continue  # nobody else may speak for a job this node owns
                 self._put_job(snap.Job, snap.RequesterID)
                 for execution in snap.Executions:
                     self._put_execution(execution)
@@ -261,13 +263,27 @@ class SqliteStore:
     def owned_jobs_since(
         self, since: int, limit: int
     ) -> tuple[list[JobSnapshot], bool]:
+        """Owned jobs changed after `since`, oldest first; True if more follow.
+
+        A page never ends between jobs with the same ModifyTime, so the next
+        page can start after the newest ModifyTime of this one.
+        """
         rows = self._db.execute(
-            "SELECT id FROM jobs WHERE requester = ? AND modify_time > ? "
-            "ORDER BY modify_time LIMIT ?",
-            (self.requester_id, since, limit + 1),
-        ).fetchall()
-        snaps = [s for r in rows[:limit] if (s := self.snapshot(r[0])) is not None]
-        return snaps, len(rows) > limit
+            "SELECT id, modify_time FROM jobs WHERE requester = ? "
+            "AND modify_time > ? ORDER BY modify_time, id",
+            (self.requester_id, since),
+        )
+        ids: list[str] = []
+        more = False
+        last = None
+        for job_id, modify_time in rows:
+            if len(ids) >= limit and modify_time != last:
+                more = True
+                break
+            ids.append(job_id)
+            last = modify_time
+        snaps = [s for job_id in ids if (s := self.snapshot(job_id)) is not None]
+        return snaps, more
 
     def owned_active_job_ids(self) -> list[str]:
         rows = self._db.execute(

@@ -66,6 +66,23 @@ async def read_frame(stream: ByteStream, *, limit: int = MAX_FRAME_BYTES) -> byt
     return await _read_exactly(stream, length)
 
 
+async def read_next_frame(
+    stream: ByteStream, *, limit: int = MAX_FRAME_BYTES
+) -> bytes | None:
+    """One frame, or None if the stream ends cleanly before the next one."""
+    try:
+        first = await stream.read(HEADER.size)
+    except EOFError:
+        return None
+    if not first:
+        return None
+    header = first + await _read_exactly(stream, HEADER.size - len(first))
+    (length,) = HEADER.unpack(header)
+    if length > limit:
+        raise FrameTooLarge(f"frame header announces {length} bytes")
+    return await _read_exactly(stream, length)
+
+
 async def write_frame(stream: ByteStream, payload: bytes) -> None:
     await stream.write(encode_frame(payload))
 
@@ -74,7 +91,10 @@ async def _read_exactly(stream: ByteStream, n: int) -> bytes:
     chunks: list[bytes] = []
     missing = n
     while missing:
-        chunk = await stream.read(missing)
+        try:
+            chunk = await stream.read(missing)
+        except EOFError:
+            chunk = b""
         if not chunk:
             raise CodecError(f"stream ended {missing} bytes short of a frame")
         chunks.append(chunk)

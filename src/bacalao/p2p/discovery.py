@@ -123,7 +123,9 @@ class Discovery:
     ) -> PeerExchangeResponse:
         if peer == request.Self.ID:
             self.learn(request.Self)
-        return PeerExchangeResponse(Peers=[self._me, *self.book.sample()])
+        return PeerExchangeResponse(
+            Peers=[self._me, *self.book.sample(MAX_RECORDS - 1)]
+        )
 
     async def exchange_with(self, peer: str) -> None:
         try:
@@ -190,6 +192,9 @@ class Discovery:
         self._retry_at[record.ID] = time.monotonic() + min(2**failures, 60)
 
     async def _dial(self, info: PeerInfo) -> bool:
+        # py-libp2p refuses, for a minute, to redial a peer whose last dial
+        # failed; we pace our own retries, so clear that before each attempt.
+        self._host.get_network().unblock_peer(info.peer_id)
         try:
             with trio.fail_after(5):
                 await self._host.connect(info)

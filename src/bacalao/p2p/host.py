@@ -8,6 +8,7 @@ and peer discovery, and runs them all in its `run` nursery.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 from contextlib import AsyncExitStack
@@ -16,6 +17,7 @@ from pathlib import Path
 import trio
 from libp2p import new_host
 from libp2p.custom_types import TProtocol
+from libp2p.network.config import ConnectionConfig
 from libp2p.pubsub.gossipsub import GossipSub
 from libp2p.pubsub.pubsub import Pubsub
 from libp2p.tools.anyio_service import background_trio_service
@@ -54,6 +56,11 @@ class Swarm:
             key_pair=self._key,
             psk=config.swarm_key,
             muxer_preference="YAMUX",
+            # peers are found and kept by our Discovery; libp2p's auto-connector
+            # would otherwise redial every peer it ever saw, every 30 s
+            connection_config=ConnectionConfig(
+                min_connections=0, low_watermark=0, max_connections_per_peer=2
+            ),
         )
         self.gossipsub = GossipSub(
             protocols=GOSSIPSUB_PROTOCOLS,
@@ -74,13 +81,16 @@ class Swarm:
     async def run(
         self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
     ) -> None:
-        listen = Multiaddr(f"/ip4/{self.config.listen_host}/tcp/{self.config.port}")
-        async with AsyncExitStack() as stack:
-            await stack.enter_async_context(self.host.run([listen]))
-            await stack.enter_async_context(background_trio_service(self.pubsub))
-            await stack.enter_async_context(background_trio_service(self.gossipsub))
-            await self.pubsub.wait_until_ready()
-            self.addrs = announce_addrs(self.host.get_addrs())
+        """Run until cancelled; then hang up on every peer before libp2p stops.
+
+        libp2p runs in a shielded scope of its own, so cancelling this task
+        does not tear it down mid-close (py-libp2p then leaves connections
+        open and peers keep a dead one); the `finally` closes the network
+        while libp2p still works, and only then cancels it.
+        """
+        libp2p = trio.CancelScope(shield=True)
+        async with trio.open_nursery() as nursery:
+            await nursery.start(self._run_libp2p, libp2p)
             self.discovery = Discovery(
                 self.host,
                 self.rpc,
@@ -88,9 +98,31 @@ class Swarm:
                 self.config.bootstrap,
                 target_peers=self.config.target_peers,
             )
-            async with trio.open_nursery() as nursery:
+            try:
                 await nursery.start(self.discovery.run)
                 log.info("swarm up: %s", ", ".join(self.p2p_addrs))
+                task_status.started()
+                await trio.sleep_forever()
+            finally:
+                with (
+                    trio.CancelScope(shield=True),
+                    trio.move_on_after(2),
+                    contextlib.suppress(Exception),
+                ):
+                    await self.host.get_network().close()
+                libp2p.cancel()
+
+    async def _run_libp2p(
+        self, scope: trio.CancelScope, *, task_status: trio.TaskStatus[None]
+    ) -> None:
+        listen = Multiaddr(f"/ip4/{self.config.listen_host}/tcp/{self.config.port}")
+        with scope:
+            async with AsyncExitStack() as stack:
+                await stack.enter_async_context(self.host.run([listen]))
+                await stack.enter_async_context(background_trio_service(self.pubsub))
+                await stack.enter_async_context(background_trio_service(self.gossipsub))
+                await self.pubsub.wait_until_ready()
+                self.addrs = announce_addrs(self.host.get_addrs())
                 task_status.started()
                 await trio.sleep_forever()
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -23,7 +24,7 @@ from libp2p.exceptions import BaseLibp2pError
 from libp2p.peer.id import ID
 from pydantic import BaseModel, ValidationError
 
-from .codec import read_frame, write_frame
+from .codec import read_frame, read_next_frame, write_frame
 from .exceptions import CodecError, P2PError, PeerUnreachable, RemoteError, RpcTimeout
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ class Rpc:
         self._host = host
         self._self_id = str(host.get_id().to_base58())
         self._local: dict[str, Handler] = {}
+        self._streams: dict[str, Callable[[str, Any], AsyncIterator[BaseModel]]] = {}
 
     def register(
         self,
@@ -176,8 +178,105 @@ class Rpc:
             await trio.sleep(delay)
             delay = min(delay * 2, max_backoff)
 
+    def register_stream(
+        self,
+        method: Method[Req, Resp],
+        handler: Callable[[str, Req], AsyncIterator[Resp]],
+    ) -> None:
+        """Serve a streaming method: each item `handler` yields is one frame."""
+        self._streams[method.protocol] = handler
+
+        async def on_stream(stream: Any) -> None:
+            peer = str(stream.muxed_conn.peer_id)
+            try:
+                with trio.fail_after(DEFAULT_TIMEOUT):
+                    raw = await read_frame(stream)
+                async for frame in _stream_answers(method, handler, peer, raw):
+                    with trio.fail_after(DEFAULT_TIMEOUT):
+                        await write_frame(stream, frame)
+                await stream.close()
+            except (trio.TooSlowError, BaseLibp2pError, CodecError, OSError) as exc:
+                log.debug("%s from %s: stream dropped: %r", method.protocol, peer, exc)
+                await _reset_quietly(stream)
+
+        self._host.set_stream_handler(TProtocol(method.protocol), on_stream)
+
+    @asynccontextmanager
+    async def open_stream(
+        self,
+        peer_id: str,
+        method: Method[Req, Resp],
+        request: Req,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> AsyncIterator[AsyncIterator[Resp]]:
+        """Call a streaming method; iterate the responses as they arrive.
+
+        Opening is bounded by `timeout`; waiting for each item is not (a
+        followed log may be quiet for long). Errors as for `call`.
+        """
+        payload = request.model_dump_json().encode()
+        if peer_id == self._self_id:
+            handler = self._streams.get(method.protocol)
+            if handler is None:
+                raise PeerUnreachable(peer_id, f"{method.protocol} not served here")
+            yield _decoded(method, _stream_answers(method, handler, peer_id, payload))
+            return
+        try:
+            with trio.fail_after(timeout):
+                stream = await self._host.new_stream(
+                    ID.from_base58(peer_id), [TProtocol(method.protocol)]
+                )
+                await write_frame(stream, payload)
+        except trio.TooSlowError:
+            raise RpcTimeout(peer_id, method.protocol, timeout) from None
+        except (BaseLibp2pError, OSError, ValueError) as exc:
+            raise PeerUnreachable(peer_id, _describe(exc)) from exc
+        try:
+            yield _decoded(method, _frames(peer_id, stream))
+        finally:
+            await _reset_quietly(stream)
+
 
 FOREVER = math.inf
+
+
+async def _stream_answers(
+    method: Method[Any, Any],
+    handler: Callable[[str, Any], AsyncIterator[BaseModel]],
+    peer: str,
+    raw: bytes,
+) -> AsyncIterator[bytes]:
+    try:
+        request = method.request.model_validate_json(raw)
+    except ValidationError as exc:
+        yield _error("bad_request", _first_error(exc))
+        return
+    try:
+        async for item in handler(peer, request):
+            yield OK + item.model_dump_json().encode()
+    except HandlerError as exc:
+        yield _error(exc.code, exc.message)
+    except P2PError as exc:
+        yield _error("unavailable", str(exc))
+
+
+async def _frames(peer_id: str, stream: Any) -> AsyncIterator[bytes]:
+    while True:
+        try:
+            frame = await read_next_frame(stream)
+        except (BaseLibp2pError, OSError) as exc:
+            raise PeerUnreachable(peer_id, _describe(exc)) from exc
+        if frame is None:
+            return
+        yield frame
+
+
+async def _decoded(
+    method: Method[Any, Resp], frames: AsyncIterator[bytes]
+) -> AsyncIterator[Resp]:
+    async for raw in frames:
+        yield _decode_answer(method, raw)
 
 
 class _LoopbackStream:

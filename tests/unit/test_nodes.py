@@ -1,0 +1,210 @@
+"""Node liveness: latest info wins, quiet nodes are lost once, and come back."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import trio
+import trio.testing
+
+from bacalao.announce import Announcer
+from bacalao.orchestrator.nodes import NodeManager
+
+from .support import make_node
+
+TIMEOUT = 10.0
+
+
+def manager() -> NodeManager:
+    return NodeManager("self", timeout=TIMEOUT)
+
+
+def lost_log(nodes: NodeManager) -> list[tuple[str, str]]:
+    lost: list[tuple[str, str]] = []
+    nodes.on_lost(lambda node_id, reason: lost.append((node_id, reason)))
+    return lost
+
+
+async def test_new_node_is_recorded_and_connected(
+    mock_clock: trio.testing.MockClock,
+) -> None:
+    nodes = manager()
+    assert nodes.observe_info(make_node("a", Seq=1))
+    assert nodes.is_connected("a")
+    info = nodes.get("a")
+    assert info is not None
+    assert info.Seq == 1
+    assert nodes.get("ghost") is None
+    assert not nodes.is_connected("ghost")
+
+
+async def test_newer_info_replaces_older(mock_clock: trio.testing.MockClock) -> None:
+    nodes = manager()
+    nodes.observe_info(make_node("a", Seq=1, labels={"v": "1"}))
+    assert nodes.observe_info(make_node("a", Seq=2, labels={"v": "2"}))
+    info = nodes.get("a")
+    assert info is not None
+    assert info.Labels == {"v": "2"}
+
+
+async def test_stale_info_is_ignored(mock_clock: trio.testing.MockClock) -> None:
+    nodes = manager()
+    nodes.observe_info(make_node("a", Seq=5, labels={"v": "new"}))
+    assert not nodes.observe_info(make_node("a", Seq=4, labels={"v": "old"}))
+    info = nodes.get("a")
+    assert info is not None
+    assert info.Labels == {"v": "new"}
+
+
+async def test_repeated_info_is_not_a_change(
+    mock_clock: trio.testing.MockClock,
+) -> None:
+    nodes = manager()
+    info = make_node("a", Seq=1)
+    nodes.observe_info(info)
+    assert not nodes.observe_info(info.model_copy())
+
+
+async def test_quiet_node_is_lost_once(mock_clock: trio.testing.MockClock) -> None:
+    nodes = manager()
+    lost = lost_log(nodes)
+    nodes.observe_info(make_node("a"))
+    nodes.observe_info(make_node("b"))
+    mock_clock.jump(6)
+    nodes.observe_alive("b")
+    mock_clock.jump(5)
+    assert nodes.expire(trio.current_time()) == ["a"]
+    assert [node_id for node_id, _ in lost] == ["a"]
+    assert "no heartbeat for 10s" in lost[0][1]
+    assert not nodes.is_connected("a")
+    assert nodes.is_connected("b")
+    mock_clock.jump(100)
+    nodes.expire(trio.current_time())
+    nodes.expire(trio.current_time())
+    assert [node_id for node_id, _ in lost] == ["a", "b"]
+
+
+async def test_exactly_at_timeout_is_still_connected(
+    mock_clock: trio.testing.MockClock,
+) -> None:
+    nodes = manager()
+    nodes.observe_info(make_node("a"))
+    mock_clock.jump(TIMEOUT)
+    assert nodes.expire(trio.current_time()) == []
+
+
+async def test_own_node_never_expires(mock_clock: trio.testing.MockClock) -> None:
+    nodes = manager()
+    lost = lost_log(nodes)
+    nodes.observe_info(make_node("self"))
+    mock_clock.jump(1000)
+    assert nodes.expire(trio.current_time()) == []
+    assert lost == []
+    assert nodes.is_connected("self")
+
+
+async def test_lost_node_heard_again_is_connected(
+    mock_clock: trio.testing.MockClock,
+) -> None:
+    nodes = manager()
+    lost = lost_log(nodes)
+    nodes.observe_info(make_node("a", Seq=1))
+    mock_clock.jump(11)
+    nodes.expire(trio.current_time())
+    assert not nodes.is_connected("a")
+    assert nodes.observe_info(make_node("a", Seq=1))  # same info, but back
+    assert nodes.is_connected("a")
+    state = next(s for s in nodes.states() if s.Info.NodeID == "a")
+    assert state.Connection == "CONNECTED"
+    assert state.ConnectionState.DisconnectedSince is None
+    mock_clock.jump(11)
+    nodes.expire(trio.current_time())
+    assert [node_id for node_id, _ in lost] == ["a", "a"]  # once per loss
+
+
+async def test_heartbeat_brings_a_node_back(mock_clock: trio.testing.MockClock) -> None:
+    nodes = manager()
+    nodes.observe_info(make_node("a"))
+    mock_clock.jump(11)
+    nodes.expire(trio.current_time())
+    nodes.observe_alive("a")
+    assert nodes.is_connected("a")
+    nodes.observe_alive("never-heard-of")  # ignored: no info yet
+    assert nodes.get("never-heard-of") is None
+
+
+async def test_views_and_states_report_liveness(
+    mock_clock: trio.testing.MockClock,
+) -> None:
+    nodes = manager()
+    nodes.observe_info(make_node("a"))
+    nodes.observe_info(make_node("b"))
+    mock_clock.jump(4)
+    nodes.observe_alive("b")
+    mock_clock.jump(7)
+    nodes.expire(trio.current_time())
+    views = {v.node_id: v for v in nodes.views()}
+    assert (views["a"].connected, views["a"].seen_ago) == (False, 11)
+    assert (views["b"].connected, views["b"].seen_ago) == (True, 7)
+    states = {s.Info.NodeID: s for s in nodes.states()}
+    assert states["a"].Connection == "DISCONNECTED"
+    assert states["a"].ConnectionState.Status == "DISCONNECTED"
+    assert states["a"].ConnectionState.DisconnectedSince is not None
+
+
+async def test_run_expires_quiet_nodes_by_itself(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    nodes = manager()
+    lost = lost_log(nodes)
+    nodes.observe_info(make_node("a"))
+    async with trio.open_nursery() as nursery:
+        await nursery.start(nodes.run)
+        with trio.fail_after(TIMEOUT * 2):
+            while not lost:
+                await nodes.changed.wait()
+        assert trio.current_time() > TIMEOUT
+        nursery.cancel_scope.cancel()
+    assert [node_id for node_id, _ in lost] == ["a"]
+
+
+async def test_changes_wake_waiters(mock_clock: trio.testing.MockClock) -> None:
+    nodes = manager()
+    woke = trio.Event()
+
+    async def wait() -> None:
+        await nodes.changed.wait()
+        woke.set()
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(wait)
+        await trio.testing.wait_all_tasks_blocked()
+        nodes.observe_info(make_node("a"))
+        with trio.fail_after(1):
+            await woke.wait()
+
+
+def announcer(node_id: str, labels: dict[str, str]) -> Announcer:
+    return Announcer(
+        SimpleNamespace(peer_id=node_id),  # type: ignore[arg-type]
+        NodeManager(node_id, timeout=TIMEOUT),
+        build_info=lambda: make_node(node_id, labels=labels),
+        info_interval=30,
+        heartbeat_interval=5,
+    )
+
+
+async def test_restarted_node_info_is_not_ignored(
+    mock_clock: trio.testing.MockClock,
+) -> None:
+    """A node restarts (same peer ID) with new labels: others must see them."""
+    observer = manager()
+    before = announcer("n-1", {"gpu": "none"})
+    for _ in range(20):
+        observer.observe_info(before.current_info())
+        mock_clock.jump(1)
+    after_restart = announcer("n-1", {"gpu": "a100"})
+    observer.observe_info(after_restart.current_info())
+    info = observer.get("n-1")
+    assert info is not None
+    assert info.Labels == {"gpu": "a100"}
