@@ -12,7 +12,6 @@ from .models.wire import (
     AskBid,
     Bid,
     BidCall,
-    BidResult,
     CancelExecution,
     ExecutionUpdate,
     Heartbeat,
@@ -52,7 +51,6 @@ JOB_EVENTS = Topic[JobEvents](
 
 # requester -> compute
 ASK_BID = Method("/bacalao/compute/ask-bid/1.0.0", AskBid, Bid)
-BID_RESULT = Method("/bacalao/compute/bid-result/1.0.0", BidResult, Ack)
 CANCEL = Method("/bacalao/compute/cancel/1.0.0", CancelExecution, Ack)
 LOGS = Method("/bacalao/compute/logs/1.0.0", LogsRequest, LogChunk)  # streaming
 # compute -> requester

@@ -12,6 +12,12 @@ from libp2p.custom_types import TProtocol
 from libp2p.peer.id import ID
 from pydantic import BaseModel, Field
 
+from bacalao.p2p.channel import (
+    MUX_PROTOCOL,
+    decode_answer,
+    encode_answer,
+    encode_request,
+)
 from bacalao.p2p.codec import HEADER, encode_frame, read_frame
 from bacalao.p2p.exceptions import (
     CodecError,
@@ -207,14 +213,23 @@ async def test_call_to_self_for_a_method_not_served_is_unreachable(
 async def test_call_for_a_method_the_peer_does_not_serve(
     pair: tuple[RunningSwarm, RunningSwarm],
 ) -> None:
+    """The peer says so (e.g. it runs an older version), instead of timing out."""
     serves_nothing, caller = pair[1].swarm, pair[0].swarm
-    with pytest.raises(PeerUnreachable), trio.fail_after(WAIT):
+    with pytest.raises(RemoteError) as caught, trio.fail_after(WAIT):
         await caller.rpc.call(serves_nothing.peer_id, ADD, Sum(A=1), timeout=5)
+    assert caught.value.code == "unknown_method"
+    assert ADD.protocol in caught.value.message
+
+
+def request(call_id: int, body: bytes, method: str = ADD.protocol) -> bytes:
+    return encode_frame(encode_request(call_id, method, body))
 
 
 GARBAGE = [
-    pytest.param(encode_frame(b"not json at all"), id="frame-of-junk"),
-    pytest.param(encode_frame(b'{"A": "x"}'), id="frame-of-wrong-types"),
+    pytest.param(encode_frame(b"not a request frame"), id="frame-of-junk"),
+    pytest.param(request(1, b'{"A": "x"}'), id="request-of-wrong-types"),
+    pytest.param(request(1, b"{}", method="/no/such/1"), id="unknown-method"),
+    pytest.param(encode_frame(b"Q\x00\x00\x00\x01\xff\xff"), id="name-overruns"),
     pytest.param(HEADER.pack(2**31) + b"junk", id="huge-header"),
     pytest.param(HEADER.pack(100) + b"short", id="truncated-frame"),
     pytest.param(b"\x00\x00", id="half-header"),
@@ -222,16 +237,21 @@ GARBAGE = [
 ]
 
 
+async def open_channel(client: Swarm, server: Swarm) -> INetStream:
+    stream: INetStream = await client.host.new_stream(
+        ID.from_base58(server.peer_id), [TProtocol(MUX_PROTOCOL)]
+    )
+    return stream
+
+
 @pytest.mark.parametrize("garbage", GARBAGE)
 @pytest.mark.parametrize("reset", [False, True], ids=["close", "reset"])
-async def test_garbage_on_the_stream_does_not_hurt_the_server(
+async def test_garbage_on_a_channel_does_not_hurt_the_server(
     pair: tuple[RunningSwarm, RunningSwarm], garbage: bytes, reset: bool
 ) -> None:
     server, client = pair[0].swarm, pair[1].swarm
     with trio.fail_after(WAIT):
-        stream = await client.host.new_stream(
-            ID.from_base58(server.peer_id), [TProtocol(ADD.protocol)]
-        )
+        stream = await open_channel(client, server)
         if garbage:
             await stream.write(garbage)
         await (stream.reset() if reset else stream.close())
@@ -239,44 +259,44 @@ async def test_garbage_on_the_stream_does_not_hurt_the_server(
     assert not pair[0].stopped.is_set()
 
 
-async def test_junk_frame_gets_a_bad_request_answer(
+async def test_a_bad_request_gets_a_bad_request_answer(
     pair: tuple[RunningSwarm, RunningSwarm],
 ) -> None:
     server, client = pair[0].swarm, pair[1].swarm
     with trio.fail_after(WAIT):
-        stream = await client.host.new_stream(
-            ID.from_base58(server.peer_id), [TProtocol(ADD.protocol)]
-        )
-        await stream.write(encode_frame(b"{{{"))
-        answer = b""
-        while len(answer) < HEADER.size or len(answer) < HEADER.size + int.from_bytes(
-            answer[:4], "big"
-        ):
-            chunk = await stream.read()
-            assert chunk, "stream ended before a full answer"
-            answer += chunk
-    assert answer[4:5] == b"\x01"  # error status
+        stream = await open_channel(client, server)
+        await stream.write(request(9, b"{{{"))
+        call_id, answer = decode_answer(await read_frame(stream))
+    assert call_id == 9
+    assert answer[:1] == b"\x01"  # error status
     assert b'"Code":"bad_request"' in answer
+
+
+def answered(body: bytes) -> bytes:
+    return encode_frame(encode_answer(1, body))
 
 
 @pytest.mark.parametrize(
     "answer",
     [
-        pytest.param(encode_frame(b"\x07{}"), id="unknown-status"),
-        pytest.param(encode_frame(b"\x00{not json"), id="ok-with-junk"),
-        pytest.param(encode_frame(b'\x00{"Total": "many"}'), id="ok-wrong-shape"),
-        pytest.param(encode_frame(b'\x01{"Code": 5}'), id="error-wrong-shape"),
+        pytest.param(answered(b"\x07{}"), id="unknown-status"),
+        pytest.param(answered(b"\x00{not json"), id="ok-with-junk"),
+        pytest.param(answered(b'\x00{"Total": "many"}'), id="ok-wrong-shape"),
+        pytest.param(answered(b'\x01{"Code": 5}'), id="error-wrong-shape"),
         pytest.param(encode_frame(b""), id="empty-frame"),
+        pytest.param(encode_frame(encode_answer(77, b"\x00{}")), id="someone-elses"),
         pytest.param(HEADER.pack(50) + b"cut", id="truncated"),
         pytest.param(b"", id="no-answer"),
     ],
 )
 async def test_a_misbehaving_peers_answer_is_a_p2p_error(
-    pair: tuple[RunningSwarm, RunningSwarm], answer: bytes
+    start_swarm: StartSwarm, pair: tuple[RunningSwarm, RunningSwarm], answer: bytes
 ) -> None:
-    """Whatever a peer answers, the caller gets one of our errors, no crash."""
+    """Whatever a peer answers, the caller gets one of our errors, no crash,
+    and its calls to other peers go on working."""
     server, client = pair[0].swarm, pair[1].swarm
-    rogue = Method("/bacalao-test/rogue/1.0.0", Sum, Total)
+    rogue = (await start_swarm(bootstrap=client.p2p_addrs)).swarm
+    await wait_until(lambda: rogue.peer_id in client.connected_peers())
 
     async def reply(stream: INetStream) -> None:
         await read_frame(stream)
@@ -284,8 +304,8 @@ async def test_a_misbehaving_peers_answer_is_a_p2p_error(
             await stream.write(answer)
         await stream.close()
 
-    server.host.set_stream_handler(TProtocol(rogue.protocol), reply)
+    rogue.host.set_stream_handler(TProtocol(MUX_PROTOCOL), reply)
     with pytest.raises(P2PError) as exc, trio.fail_after(WAIT):
-        await client.rpc.call(server.peer_id, rogue, Sum(A=1), timeout=5)
-    assert isinstance(exc.value, CodecError | PeerUnreachable)
-    assert (await call(client, server, 1)).Total == 1
+        await client.rpc.call(rogue.peer_id, ADD, Sum(A=1), timeout=5)
+    assert isinstance(exc.value, CodecError | PeerUnreachable | RpcTimeout)
+    assert (await call(client, server, 1)).Total == 1  # the server is still fine

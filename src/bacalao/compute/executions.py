@@ -112,10 +112,17 @@ class LocalExecutions:
 
         return await self._call(insert)
 
-    async def delivered(self, seq: int) -> None:
-        await self._call(
-            lambda: self._db.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
-        )
+    async def delivered(self, seqs: list[int]) -> None:
+        """Forget updates the requester acknowledged."""
+
+        def delete() -> None:
+            with self._db:
+                self._db.execute("BEGIN")
+                self._db.executemany(
+                    "DELETE FROM outbox WHERE seq = ?", [(s,) for s in seqs]
+                )
+
+        await self._call(delete)
 
     async def pending(self) -> list[tuple[int, str, ExecutionUpdate]]:
         def query() -> list[tuple[int, str, ExecutionUpdate]]:

@@ -31,7 +31,6 @@ from ..models.wire import (
     AskBid,
     Bid,
     BidCall,
-    BidResult,
     CancelExecution,
     ExecutionUpdate,
     LogChunk,
@@ -41,7 +40,7 @@ from ..models.wire import (
 from ..p2p.exceptions import P2PError
 from ..p2p.gossip import Gossip
 from ..p2p.rpc import HandlerError, Rpc
-from ..protocol import ASK_BID, BID_RESULT, BIDS, CANCEL, LOGS, OPEN_BID
+from ..protocol import ASK_BID, BIDS, CANCEL, LOGS, OPEN_BID
 from ..publishers import publish
 from ..storage import StorageError, stage_inputs
 from .bidder import Offer, decide
@@ -53,7 +52,7 @@ from .updates import UpdateSender
 log = logging.getLogger(__name__)
 E = ExecutionStateType
 
-BID_RESULT_TIMEOUT = 30.0
+RUNNING_REPORT_DELAY = 0.05
 DEFAULT_NEED = Resources(CPU=0.1, Memory=64 * 1024**2)
 
 
@@ -64,7 +63,6 @@ class _Local:
     execution: Execution
     requester: str
     need: Resources
-    confirmed: bool = False
     started: bool = False
     cancel: trio.CancelScope = field(default_factory=trio.CancelScope)
     done: trio.Event = field(default_factory=trio.Event)
@@ -109,7 +107,6 @@ class Compute:
             publishers=frozenset(_publisher_types()),
         )
         rpc.register(ASK_BID, self._on_ask_bid)
-        rpc.register(BID_RESULT, self._on_bid_result)
         rpc.register(CANCEL, self._on_cancel)
         rpc.register_stream(LOGS, self._on_logs)
 
@@ -192,35 +189,15 @@ class Compute:
         )
         self._answers[execution.ID] = bid
         if decision.accept:
+            # an accepted bid is the go-ahead: run now, or queue for capacity
             local = _Local(execution, request.RequesterID or peer, need)
             self._local[execution.ID] = local
-            execution.ComputeState.StateType = E.AskForBidAccepted
+            execution.ComputeState.StateType = E.BidAccepted
             await self.store.put(execution, local.requester)
-            self.capacity.hold_or_queue(execution.ID, need)
+            if self.capacity.hold_or_queue(execution.ID, need):
+                self._start(local)
             self._on_capacity_change()
-            assert self._nursery is not None
-            self._nursery.start_soon(self._expire_unconfirmed, execution.ID)
         return bid
-
-    async def _expire_unconfirmed(self, execution_id: str) -> None:
-        await trio.sleep(BID_RESULT_TIMEOUT)
-        local = self._local.get(execution_id)
-        if local is not None and not local.confirmed:
-            log.info("bid on %s was never confirmed; releasing it", execution_id)
-            await self._forget(execution_id, E.BidRejected)
-
-    async def _on_bid_result(self, _peer: str, result: BidResult) -> Ack:
-        local = self._local.get(result.ExecutionID)
-        if local is None or local.confirmed:
-            return Ack()
-        if not result.Accepted:
-            await self._forget(result.ExecutionID, E.BidRejected)
-            return Ack()
-        local.confirmed = True
-        await self.store.set_state(result.ExecutionID, E.BidAccepted)
-        if self.capacity.is_held(result.ExecutionID):
-            self._start(local)
-        return Ack()
 
     async def _on_cancel(self, _peer: str, request: CancelExecution) -> Ack:
         local = self._local.get(request.ExecutionID)
@@ -243,7 +220,7 @@ class Compute:
     def _release(self, execution_id: str) -> None:
         for started in self.capacity.release(execution_id):
             local = self._local.get(started)
-            if local is not None and local.confirmed:
+            if local is not None:
                 self._start(local)
         self._on_capacity_change()
 
@@ -277,8 +254,11 @@ class Compute:
         execution = local.execution
         try:
             with local.cancel:
-                await self._report(execution, local.requester, E.Running)
+                running = trio.CancelScope()
+                assert self._nursery is not None
+                self._nursery.start_soon(self._report_running_soon, local, running)
                 result, published = await self._run(local)
+                running.cancel()
                 await self._report(
                     execution,
                     local.requester,
@@ -301,6 +281,16 @@ class Compute:
             self._local.pop(execution.ID, None)
             local.done.set()
             self._release(execution.ID)
+
+    async def _report_running_soon(
+        self, local: _Local, scope: trio.CancelScope
+    ) -> None:
+        """Report Running unless the task ends first: a short task is then
+        reported once, as Completed (the requester records the Running)."""
+        with scope:
+            await trio.sleep(RUNNING_REPORT_DELAY)
+        if not scope.cancelled_caught and not local.done.is_set():
+            await self._report(local.execution, local.requester, E.Running)
 
     async def _run(self, local: _Local) -> tuple[RunCommandResult, SpecConfig]:
         execution = local.execution

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import math
-from collections import defaultdict
 
 import trio
 
@@ -33,7 +32,8 @@ class UpdateSender:
             str, trio.MemorySendChannel[tuple[int, ExecutionUpdate]]
         ] = {}
         self._nursery: trio.Nursery | None = None
-        self._backlog: dict[str, list[tuple[int, ExecutionUpdate]]] = defaultdict(list)
+        self._delivered: list[int] = []
+        self._wake_cleaner = trio.Event()
 
     async def run(
         self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
@@ -42,8 +42,19 @@ class UpdateSender:
             self._nursery = nursery
             for seq, requester, update in await self._store.pending():
                 self._queue(requester).send_nowait((seq, update))
+            nursery.start_soon(self._clean_outbox)
             task_status.started()
             await trio.sleep_forever()
+
+    async def _clean_outbox(self) -> None:
+        """Drop delivered updates from the outbox, many at a time, off the
+        delivery path (one left behind by a crash is merely sent again, and
+        requesters ignore an update they already have)."""
+        while True:
+            await self._wake_cleaner.wait()
+            self._wake_cleaner = trio.Event()
+            done, self._delivered = self._delivered, []
+            await self._store.delivered(done)
 
     async def send(self, requester: str, update: ExecutionUpdate) -> None:
         """Persist `update` and queue it; returns before it is delivered."""
@@ -68,16 +79,44 @@ class UpdateSender:
         requester: str,
         queue: trio.MemoryReceiveChannel[tuple[int, ExecutionUpdate]],
     ) -> None:
-        async for seq, update in queue:
-            try:
-                await self._rpc.call_with_retry(
-                    requester,
-                    EXECUTION_UPDATE,
-                    update,
-                    timeout=10,
-                    attempts=math.inf,
-                    max_backoff=5.0,
-                )
-            except RemoteError as exc:
-                log.warning("requester %s refused update %s: %s", requester, seq, exc)
-            await self._store.delivered(seq)
+        async for first in queue:
+            batch = [first]
+            while True:
+                try:
+                    batch.append(queue.receive_nowait())
+                except trio.WouldBlock:
+                    break
+            for seqs, update in _latest_per_execution(batch):
+                await self._deliver(requester, seqs, update)
+
+    async def _deliver(
+        self, requester: str, seqs: list[int], update: ExecutionUpdate
+    ) -> None:
+        try:
+            await self._rpc.call_with_retry(
+                requester,
+                EXECUTION_UPDATE,
+                update,
+                timeout=10,
+                attempts=math.inf,
+                max_backoff=5.0,
+            )
+        except RemoteError as exc:
+            log.warning("requester %s refused update %s: %s", requester, seqs, exc)
+        self._delivered.extend(seqs)
+        self._wake_cleaner.set()
+
+
+def _latest_per_execution(
+    batch: list[tuple[int, ExecutionUpdate]],
+) -> list[tuple[list[int], ExecutionUpdate]]:
+    """Each execution's newest update (it implies the earlier ones), in order.
+
+    A task that finishes before its Running report went out is reported
+    once, as Completed; the requester records the Running it implies.
+    """
+    latest: dict[str, tuple[list[int], ExecutionUpdate]] = {}
+    for seq, update in batch:
+        seqs = latest.pop(update.ExecutionID, ([], update))[0]
+        latest[update.ExecutionID] = ([*seqs, seq], update)
+    return list(latest.values())

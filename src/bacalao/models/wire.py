@@ -8,8 +8,8 @@ Gossip (lossy, signed, idempotent — each message supersedes the last):
     JobEvents         job-events topic: full snapshots of changed jobs
 
 Direct streams (reliable: persisted, acknowledged, retried):
-    AskBid  -> Bid            requester asks a compute node to bid
-    BidResult -> Ack          requester accepts (run it) or rejects a bid
+    AskBid  -> Bid            requester asks a compute node to bid; a node
+                              that accepts has started (or queued) the task
     CancelExecution -> Ack    requester stops an execution
     ExecutionUpdate -> Ack    compute reports a state change or a result
     SyncRequest -> SyncResponse   a late joiner pulls job snapshots
@@ -83,15 +83,6 @@ class OpenBid(WireModel):
 
     JobID: str
     Info: NodeInfo
-
-
-class BidResult(WireModel):
-    """Requester's decision on a bid: run it, or release what it reserved."""
-
-    ExecutionID: str
-    JobID: str
-    Accepted: bool
-    Reason: str = ""
 
 
 class CancelExecution(WireModel):

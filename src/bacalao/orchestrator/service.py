@@ -27,7 +27,6 @@ from ..models.wire import (
     AskBid,
     Bid,
     BidCall,
-    BidResult,
     CancelExecution,
     ExecutionUpdate,
     OpenBid,
@@ -35,7 +34,7 @@ from ..models.wire import (
 from ..p2p.exceptions import P2PError
 from ..p2p.gossip import Gossip
 from ..p2p.rpc import HandlerError, Rpc
-from ..protocol import ASK_BID, BID_RESULT, BIDS, CANCEL, EXECUTION_UPDATE, OPEN_BID
+from ..protocol import ASK_BID, BIDS, CANCEL, EXECUTION_UPDATE, OPEN_BID
 from .exceptions import InvalidJobState, JobNotFound
 from .nodes import NodeManager
 from .record import Declined, JobRecord, is_forward
@@ -451,50 +450,20 @@ class Orchestrator:
             record.move(execution, E.AskForBidRejected, answer.bid.Reason)
             await self._commit(record)
             return
+        # asks go only to the nodes the job needs, so an accepted bid is
+        # also the go-ahead: the node has already started (or queued) it
         record.move(execution, E.AskForBidAccepted)
-        running = [
-            e
-            for e in record.live()
-            if e.state not in (E.AskForBid, E.AskForBidAccepted)
-        ]
-        needed = record.job.runs_everywhere or len(running) < record.job.Count
-        if record.terminal or not needed:
-            record.move(execution, E.BidRejected, "enough nodes already run this job")
-            await self._commit(record)
-            calls.start_soon(self._send_bid_result, record.job.ID, execution, False)
-            return
         record.move(execution, E.BidAccepted, desired=ExecutionDesiredStateType.Running)
         if record.state in (J.Pending, J.Queued):
             record.set_state(J.Running)
         await self._commit(record)
-        calls.start_soon(self._send_bid_result, record.job.ID, execution, True)
-
-    async def _send_bid_result(
-        self, job_id: str, execution: Execution, accepted: bool
-    ) -> None:
-        request = BidResult(ExecutionID=execution.ID, JobID=job_id, Accepted=accepted)
-        try:
-            await self.rpc.call_with_retry(
-                execution.NodeID,
-                BID_RESULT,
-                request,
-                timeout=self.config.bid_timeout,
-                attempts=4,
-            )
-        except P2PError as exc:
-            if accepted:
-                self._post(
-                    job_id,
-                    DeliveryFailed(execution.ID, f"could not start execution: {exc}"),
-                )
 
     def _resume_in_flight(self, record: JobRecord, calls: trio.Nursery) -> None:
-        """After a restart: repeat the calls whose answers may have been lost."""
+        """After a restart: ask again where the answer may have been lost
+        (asking is idempotent: a node answers a repeated ask as it did)."""
         for execution in record.active():
             if execution.state == E.AskForBid:
                 calls.start_soon(self._ask_bid, record.job, execution)
-            elif execution.state == E.BidAccepted:
-                calls.start_soon(self._send_bid_result, record.job.ID, execution, True)
 
     # -- execution updates ----------------------------------------------
 
@@ -515,6 +484,9 @@ class Orchestrator:
                 record, execution, update.Message, retry=retry, details=update.Details
             )
             return
+        if update.State == E.Completed and execution.state < E.Running:
+            # the node's Running report was folded into this one
+            record.move(execution, E.Running)
         record.move(
             execution,
             update.State,

@@ -91,6 +91,7 @@ class Swarm:
         libp2p = trio.CancelScope(shield=True)
         async with trio.open_nursery() as nursery:
             await nursery.start(self._run_libp2p, libp2p)
+            await nursery.start(self.rpc.run)
             self.discovery = Discovery(
                 self.host,
                 self.rpc,

@@ -1,11 +1,13 @@
 """Request/response over direct libp2p streams, with typed methods.
 
 A `Method` names a protocol ID and the pydantic models of its request and
-response. One stream carries one call: the caller writes a request frame,
-the handler answers with one response frame (a status byte, then the
-response JSON or an `{"Code", "Message"}` error), and the stream is closed. This is the
-reliable channel of the design: everything that must arrive travels here,
-with a deadline, and callers that must deliver retry.
+response. A call sends the request JSON; the handler answers with a status
+byte, then the response JSON or an `{"Code", "Message"}` error. Calls
+travel on the caller's multiplexed channel to that peer (see channel.py);
+streaming methods (e.g. logs) get a stream of their own per call, on their
+protocol ID. This is the reliable channel of the design:
+everything that must arrive travels here, with a deadline, and callers
+that must deliver retry.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from libp2p.exceptions import BaseLibp2pError
 from libp2p.peer.id import ID
 from pydantic import BaseModel, ValidationError
 
+from .channel import ChannelPool, serve_channels
 from .codec import read_frame, read_next_frame, write_frame
 from .exceptions import CodecError, P2PError, PeerUnreachable, RemoteError, RpcTimeout
 
@@ -72,6 +75,9 @@ class Rpc:
         self._host = host
         self._self_id = str(host.get_id().to_base58())
         self._local: dict[str, Handler] = {}
+        self._methods: dict[str, Method[Any, Any]] = {}
+        self._pool: ChannelPool | None = None
+        serve_channels(host, self._dispatch)
         self._streams: dict[str, Callable[[str, Any], AsyncIterator[BaseModel]]] = {}
 
     def register(
@@ -81,19 +87,7 @@ class Rpc:
     ) -> None:
         """Serve `method`: `handler(peer_id, request)` returns the response."""
         self._local[method.protocol] = handler
-
-        async def on_stream(stream: Any) -> None:
-            peer = str(stream.muxed_conn.peer_id)
-            try:
-                with trio.fail_after(DEFAULT_TIMEOUT):
-                    answer = await _answer(method, handler, peer, stream)
-                    await write_frame(stream, answer)
-                    await stream.close()
-            except (trio.TooSlowError, BaseLibp2pError, CodecError, OSError) as exc:
-                log.debug("%s from %s: stream dropped: %r", method.protocol, peer, exc)
-                await _reset_quietly(stream)
-
-        self._host.set_stream_handler(TProtocol(method.protocol), on_stream)
+        self._methods[method.protocol] = method
 
     async def call(
         self,
@@ -112,23 +106,13 @@ class Rpc:
         payload = request.model_dump_json().encode()
         if peer_id == self._self_id:
             return await self._call_self(method, payload, timeout)
-        stream = None
+        if self._pool is None:
+            raise PeerUnreachable(peer_id, "this node's RPC is not running")
         try:
             with trio.fail_after(timeout):
-                stream = await self._host.new_stream(
-                    ID.from_base58(peer_id), [TProtocol(method.protocol)]
-                )
-                await write_frame(stream, payload)
-                raw = await read_frame(stream)
-                await stream.close()
+                raw = await self._pool.request(peer_id, method.protocol, payload)
         except trio.TooSlowError:
-            if stream is not None:
-                await _reset_quietly(stream)
             raise RpcTimeout(peer_id, method.protocol, timeout) from None
-        except (BaseLibp2pError, OSError, ValueError) as exc:
-            if stream is not None:
-                await _reset_quietly(stream)
-            raise PeerUnreachable(peer_id, _describe(exc)) from exc
         return _decode_answer(method, raw)
 
     async def _call_self(
@@ -139,13 +123,32 @@ class Rpc:
             raise PeerUnreachable(
                 self._self_id, f"protocol {method.protocol} not served here"
             )
-        stream = _LoopbackStream(payload)
         try:
             with trio.fail_after(timeout):
-                raw = await _answer(method, handler, self._self_id, stream)
+                raw = await _answer_body(method, handler, self._self_id, payload)
         except trio.TooSlowError:
             raise RpcTimeout(self._self_id, method.protocol, timeout) from None
         return _decode_answer(method, raw)
+
+    async def run(
+        self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Keep this node's outgoing channels; calls use one-shot streams until
+        this runs."""
+        async with trio.open_nursery() as nursery:
+            self._pool = ChannelPool(self._host, nursery)
+            task_status.started()
+            try:
+                await trio.sleep_forever()
+            finally:
+                self._pool = None
+
+    async def _dispatch(self, peer: str, name: str, body: bytes) -> bytes:
+        method = self._methods.get(name)
+        handler = self._local.get(name)
+        if method is None or handler is None:
+            return _error("unknown_method", f"{name} is not served by this node")
+        return await _answer_body(method, handler, peer, body)
 
     async def call_with_retry(
         self,
@@ -279,24 +282,9 @@ async def _decoded(
         yield _decode_answer(method, raw)
 
 
-class _LoopbackStream:
-    """Feeds one request frame to `_answer` for calls a node makes to itself."""
-
-    def __init__(self, payload: bytes) -> None:
-        from .codec import encode_frame
-
-        self._data = encode_frame(payload)
-
-    async def read(self, n: int | None = None) -> bytes:
-        size = len(self._data) if n is None else n
-        chunk, self._data = self._data[:size], self._data[size:]
-        return chunk
-
-
-async def _answer(
-    method: Method[Any, Any], handler: Handler, peer: str, stream: Any
+async def _answer_body(
+    method: Method[Any, Any], handler: Handler, peer: str, raw: bytes
 ) -> bytes:
-    raw = await read_frame(stream)
     try:
         request = method.request.model_validate_json(raw)
     except ValidationError as exc:
