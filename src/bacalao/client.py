@@ -7,10 +7,15 @@
     final = client.wait(submitted.JobID, timeout=60)
     print(final.Job.State.StateType.name)
 
-It uses only the standard library (`http.client`) and `bacalao.models`,
-which it imports on first use so that `import bacalao.client` stays cheap.
-Errors are those of `bacalao.client_errors`. A `Client` opens one
-connection per request, so it is safe to share between threads.
+    for line in client.logs(submitted.JobID, follow=True):
+        print(line.Line, end="")
+
+It uses only the standard library (`http.client`; `client_ws` for the logs
+WebSocket; `client_wire` for query strings, parsing and errors) and
+`bacalao.models`, which it imports on first use so that `import
+bacalao.client` stays cheap. Errors are those of
+`bacalao.client_errors`. A `Client` opens one connection per request, so
+it is safe to share between threads.
 """
 
 from __future__ import annotations
@@ -18,9 +23,11 @@ from __future__ import annotations
 import http.client
 import json
 import time
-from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import quote, urlencode
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
 from .client_errors import (
     ApiError,
@@ -30,11 +37,22 @@ from .client_errors import (
     ResponseError,
     WaitTimeout,
 )
+from .client_wire import (
+    Query,
+    api_error,
+    int_header,
+    job_done,
+    job_progress,
+    parse,
+    query_string,
+    seg,
+)
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from .models.api import (
+        ExecutionLog,
         GetJobResponse,
         GetNodeResponse,
         IsAliveResponse,
@@ -56,8 +74,23 @@ DEFAULT_PORT = 1234
 JOBS = "/api/v1/orchestrator/jobs"
 NODES = "/api/v1/orchestrator/nodes"
 USER_AGENT = "bacalao-client"
+DOWNLOAD_CHUNK = 256 * 1024
+UNPACKED_HEADER = "x-bacalao-unpacked-bytes"  # size of a results tar.gz, unpacked
 
-Query = Mapping[str, str | int | bool | Iterable[str] | None]
+
+@dataclass
+class Download:
+    """An open download: read it; `length` is its size when the server said
+    it, `unpacked` the bytes a results archive holds once unpacked."""
+
+    url: str
+    response: http.client.HTTPResponse
+    length: int | None
+    unpacked: int | None
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to `size` bytes (as soon as some arrive); b"" at the end."""
+        return self.response.read1(size) if size > 0 else self.response.read()
 
 
 class Client:
@@ -108,14 +141,21 @@ class Client:
 
         spec = job if isinstance(job, Mapping) else job.model_dump(mode="json")
         raw = self.request("PUT", JOBS, body={"Job": spec, "Force": force})
-        return _parse(raw, PutJobResponse, JOBS)
+        return parse(raw, PutJobResponse, JOBS)
 
-    def get_job(self, job_id: str, *, include: Iterable[str] = ()) -> GetJobResponse:
-        """A job by ID or unique ID prefix; `include` may hold history, executions."""
+    def get_job(
+        self,
+        job_id: str,
+        *,
+        include: Iterable[str] = (),
+        namespace: str | None = None,
+    ) -> GetJobResponse:
+        """A job by ID, unique ID prefix or name; `include` may hold history,
+        executions."""
         from .models.api import GetJobResponse
 
-        query = {"include": ",".join(include) or None}
-        return self._get(f"{JOBS}/{_seg(job_id)}", GetJobResponse, query)
+        query = {"include": ",".join(include) or None, "namespace": namespace}
+        return self._get(f"{JOBS}/{seg(job_id)}", GetJobResponse, query)
 
     def list_jobs(
         self,
@@ -156,7 +196,7 @@ class Client:
             "order_by": order_by,
             "reverse": reverse or None,
         }
-        path = f"{JOBS}/{_seg(job_id)}/executions"
+        path = f"{JOBS}/{seg(job_id)}/executions"
         return self._get(path, ListJobExecutionsResponse, query)
 
     def history(
@@ -169,6 +209,8 @@ class Client:
         node_id: str | None = None,
         limit: int | None = None,
         next_token: str | None = None,
+        job_version: int | None = None,
+        all_job_versions: bool = False,
     ) -> ListJobHistoryResponse:
         from .models.api import ListJobHistoryResponse
 
@@ -179,22 +221,116 @@ class Client:
             "node_id": node_id,
             "limit": limit,
             "next_token": next_token,
+            "job_version": job_version,
+            "all_job_versions": all_job_versions or None,
         }
-        path = f"{JOBS}/{_seg(job_id)}/history"
+        path = f"{JOBS}/{seg(job_id)}/history"
         return self._get(path, ListJobHistoryResponse, query)
 
     def results(self, job_id: str) -> ListJobResultsResponse:
         from .models.api import ListJobResultsResponse
 
-        path = f"{JOBS}/{_seg(job_id)}/results"
+        path = f"{JOBS}/{seg(job_id)}/results"
         return self._get(path, ListJobResultsResponse)
+
+    def logs(
+        self,
+        job_id: str,
+        *,
+        execution_id: str = "",
+        follow: bool = False,
+        tail: bool = False,
+    ) -> Iterator[ExecutionLog]:
+        """A job's output lines (`Line` keeps its newline), over the logs
+        WebSocket; with `follow`, until the execution ends. A failure the
+        node reports (unknown job, unreachable compute node) is `ApiError`."""
+        from .client_ws import HandshakeRefused, WebSocket
+        from .models.api import LogStreamMessage
+
+        query = {
+            "execution_id": execution_id or None,
+            "follow": follow or None,
+            "tail": tail or None,
+        }
+        path = f"{JOBS}/{seg(job_id)}/logs"
+        what = f"logs of {job_id}"
+        try:
+            socket = WebSocket.connect(
+                self.host,
+                self.port,
+                path + query_string(query),
+                timeout=None if follow else self.timeout,
+                headers={"User-Agent": USER_AGENT, **self.headers},
+            )
+        except HandshakeRefused as exc:
+            raise api_error(exc.status, exc.body, f"GET {path}") from None
+        except OSError as exc:
+            raise self._connect_error(exc) from exc
+        with socket:
+            try:
+                for text in socket.messages():
+                    message = parse(text.encode(), LogStreamMessage, what)
+                    if message.error:
+                        raise ApiError(message.error, status=0, code="LogStream")
+                    yield message.value
+            except OSError as exc:
+                raise ConnectError(f"the log stream of {job_id} broke: {exc}") from exc
+
+    @contextmanager
+    def open_download(self, url: str) -> Iterator[Download]:
+        """An open download of `url` (e.g. a PublishedResult's `URL`, on any
+        node) to read from; `ClientError` if it fails or breaks off."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ClientError(f"cannot download {url!r}: not an http(s) URL")
+        cls = (
+            http.client.HTTPSConnection
+            if parts.scheme == "https"
+            else http.client.HTTPConnection
+        )
+        connection = cls(parts.hostname, parts.port, timeout=self.timeout)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        try:
+            connection.request("GET", target, headers={"User-Agent": USER_AGENT})
+            response = connection.getresponse()
+            if response.status >= 400:
+                raise api_error(response.status, response.read(), f"GET {url}")
+            yield Download(
+                url,
+                response,
+                int_header(response, "content-length"),
+                int_header(response, UNPACKED_HEADER),
+            )
+        except (OSError, http.client.HTTPException) as exc:
+            raise ConnectError(f"downloading {url} failed: {exc}") from exc
+        finally:
+            connection.close()
+
+    def download(
+        self,
+        url: str,
+        sink: IO[bytes],
+        on_progress: Callable[[int, int | None], None] | None = None,
+    ) -> int:
+        """Copy `url` into `sink`, calling `on_progress(done, total or None)`
+        per chunk; the byte count. `ClientError` if it fails or is cut short."""
+        with self.open_download(url) as download:
+            done = 0
+            while chunk := download.read(DOWNLOAD_CHUNK):
+                sink.write(chunk)
+                done += len(chunk)
+                if on_progress is not None:
+                    on_progress(done, download.length)
+            if download.length is not None and done < download.length:
+                raise http.client.IncompleteRead(b"", download.length - done)
+            return done
 
     def stop(self, job_id: str, reason: str = "") -> StopJobResponse:
         from .models.api import StopJobResponse
 
-        path = f"{JOBS}/{_seg(job_id)}"
+        path = f"{JOBS}/{seg(job_id)}"
         raw = self.request("DELETE", path, body={"reason": reason})
-        return _parse(raw, StopJobResponse, path)
+        return parse(raw, StopJobResponse, path)
 
     def wait(
         self,
@@ -204,23 +340,29 @@ class Client:
         *,
         first_poll: float = 0.1,
         max_poll: float = 0.5,
+        on_poll: Callable[[GetJobResponse], None] | None = None,
+        until: Callable[[GetJobResponse], bool] | None = None,
     ) -> GetJobResponse:
         """Poll the job (with its executions) until it ends; the last response.
 
         `on_change` is called with the first response and with each one whose
-        job state or execution states differ from the previous. A daemon or
-        service job is done once it runs. `WaitTimeout` after `timeout` s.
+        job state or execution states differ from the previous; `on_poll`
+        with every response. A daemon or service job is done once it runs;
+        `until` replaces that test. `WaitTimeout` after `timeout` s.
         """
         deadline = time.monotonic() + timeout
         delay, seen = first_poll, None
+        finished = until or (lambda r: job_done(r.Job))
         while True:
             response = self.get_job(job_id, include=("executions",))
-            progress = _progress(response)
+            progress = job_progress(response)
             if progress != seen:
                 seen = progress
                 if on_change is not None:
                     on_change(response)
-            if _done(response.Job):
+            if on_poll is not None:
+                on_poll(response)
+            if finished(response):
                 return response
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -262,18 +404,18 @@ class Client:
     def node(self, node_id: str) -> GetNodeResponse:
         from .models.api import GetNodeResponse
 
-        return self._get(f"{NODES}/{_seg(node_id)}", GetNodeResponse)
+        return self._get(f"{NODES}/{seg(node_id)}", GetNodeResponse)
 
     # -- transport ---------------------------------------------------------
 
     def _get(self, path: str, model: type[M], query: Query | None = None) -> M:
-        return _parse(self.request("GET", path, query=query), model, path)
+        return parse(self.request("GET", path, query=query), model, path)
 
     def request(
         self, method: str, path: str, *, query: Query | None = None, body: Any = None
     ) -> bytes:
         """One request; the response body on 2xx, `ClientError` otherwise."""
-        target = path + _query_string(query or {})
+        target = path + query_string(query or {})
         payload = None if body is None else json.dumps(body).encode()
         headers = {
             "Accept": "application/json",
@@ -284,8 +426,21 @@ class Client:
             headers["Content-Type"] = "application/json"
         status, data = self._send(method, target, payload, headers)
         if status >= 400:
-            raise _api_error(status, data, f"{method} {path}")
+            raise api_error(status, data, f"{method} {path}")
         return data
+
+    def _connect_error(self, exc: OSError) -> ConnectError:
+        if isinstance(exc, ConnectionRefusedError):
+            return ConnectError(
+                f"no bacalao node at {self.base_url} (is it running? start one "
+                "with `bacalao serve` or `bacalao devstack`)",
+                hint="or point --api-host/--api-port (BACALAO_API_HOST/PORT) at a node",
+            )
+        if isinstance(exc, TimeoutError):
+            return ConnectError(
+                f"the node at {self.base_url} did not answer within {self.timeout:g} s"
+            )
+        return ConnectError(f"cannot talk to {self.base_url}: {exc}")
 
     def _send(
         self, method: str, target: str, payload: bytes | None, headers: dict[str, str]
@@ -297,90 +452,12 @@ class Client:
             connection.request(method, target, body=payload, headers=headers)
             response = connection.getresponse()
             return response.status, response.read()
-        except ConnectionRefusedError as exc:
-            raise ConnectError(
-                f"no bacalao node at {self.base_url} (is it running? start one "
-                "with `bacalao serve` or `bacalao devstack`)",
-                hint="or point --api-host/--api-port (BACALAO_API_HOST/PORT) at a node",
-            ) from exc
-        except TimeoutError as exc:
-            raise ConnectError(
-                f"the node at {self.base_url} did not answer within {self.timeout:g} s"
-            ) from exc
-        except (OSError, http.client.HTTPException) as exc:
+        except OSError as exc:
+            raise self._connect_error(exc) from exc
+        except http.client.HTTPException as exc:
             raise ConnectError(f"cannot talk to {self.base_url}: {exc}") from exc
         finally:
             connection.close()
-
-
-def _seg(value: str) -> str:
-    return quote(value, safe="")
-
-
-def _query_string(query: Query) -> str:
-    pairs: list[tuple[str, str]] = []
-    for name, value in query.items():
-        if value is None:
-            continue
-        if isinstance(value, bool):
-            pairs.append((name, "true" if value else "false"))
-        elif isinstance(value, int | str):
-            pairs.append((name, str(value)))
-        else:
-            pairs.extend((name, str(v)) for v in value)
-    return "?" + urlencode(pairs) if pairs else ""
-
-
-def _parse(data: bytes, model: type[M], what: str) -> M:
-    from pydantic import ValidationError
-
-    try:
-        return model.model_validate_json(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ResponseError(
-            f"unexpected answer to {what}: {where}: {first['msg']}"
-            if where
-            else f"unexpected answer to {what}: {first['msg']}"
-        ) from exc
-
-
-def _api_error(status: int, data: bytes, what: str) -> ClientError:
-    try:
-        body = json.loads(data)
-    except ValueError:
-        body = None
-    if not isinstance(body, dict) or not isinstance(body.get("Message"), str):
-        text = data.decode("utf-8", "replace").strip()[:200]
-        message = f"{what} failed with HTTP {status}" + (f": {text}" if text else "")
-        return (NotFound if status == 404 else ApiError)(message, status=status)
-    kind = NotFound if status == 404 else ApiError
-    details = body.get("Details")
-    return kind(
-        body["Message"],
-        status=status,
-        code=str(body.get("Code") or ""),
-        hint=str(body.get("Hint") or ""),
-        component=str(body.get("Component") or ""),
-        details=details if isinstance(details, dict) else None,
-        request_id=str(body.get("RequestID") or ""),
-    )
-
-
-def _progress(response: GetJobResponse) -> tuple[object, ...]:
-    state = response.Job.State
-    executions = response.Executions.Items if response.Executions else []
-    return (
-        state.StateType,
-        state.Message,
-        tuple((e.ID, e.ComputeState.StateType) for e in executions),
-    )
-
-
-def _done(job: Job) -> bool:
-    state = job.State.StateType
-    return state.terminal or (job.long_running and state.name == "Running")
 
 
 __all__ = [
@@ -390,6 +467,7 @@ __all__ = [
     "Client",
     "ClientError",
     "ConnectError",
+    "Download",
     "NotFound",
     "ResponseError",
     "WaitTimeout",

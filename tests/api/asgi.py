@@ -77,6 +77,44 @@ async def call(
     return Reply(start["status"], reply_headers, content)
 
 
+async def websocket(
+    app: Any, path: str, query: str = "", *, disconnect_after: int = 0
+) -> list[dict[str, Any]]:
+    """Open a WebSocket to `app` and collect what it sends until it closes
+    (or, with `disconnect_after`, hang up after that many text frames)."""
+    sent: list[dict[str, Any]] = []
+    hang_up = trio.Event()
+    incoming = [{"type": "websocket.connect"}]
+
+    async def receive() -> dict[str, Any]:
+        if incoming:
+            return incoming.pop(0)
+        await hang_up.wait()
+        return {"type": "websocket.disconnect", "code": 1001}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(dict(message))
+        frames = sum(1 for m in sent if m["type"] == "websocket.send")
+        if disconnect_after and frames >= disconnect_after:
+            hang_up.set()
+
+    scope = {
+        "type": "websocket",
+        "path": path,
+        "raw_path": quote(path).encode(),
+        "query_string": query.encode(),
+        "headers": [],
+    }
+    with trio.fail_after(5):
+        await app(scope, receive, send)
+    return sent
+
+
+def frames(sent: list[dict[str, Any]]) -> list[Any]:
+    """The JSON of each text frame a WebSocket handler sent."""
+    return [jsonlib.loads(m["text"]) for m in sent if m["type"] == "websocket.send"]
+
+
 def error_of(reply: Reply) -> dict[str, Any]:
     """The APIError body of a failed reply, checked for Bacalhau's keys."""
     body: dict[str, Any] = reply.json()

@@ -13,6 +13,9 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
+
+import trio
 
 from bacalao.api.backend import LogLine, Submitted
 from bacalao.models.execution import Execution, RunCommandResult
@@ -22,7 +25,13 @@ from bacalao.models.job import Job, SpecConfig
 from bacalao.models.node import BuildVersionInfo, ComputeNodeInfo, NodeInfo, NodeState
 from bacalao.models.resources import Resources
 from bacalao.models.states import ExecutionStateType, JobStateType, State
-from bacalao.orchestrator.exceptions import AmbiguousJobID, InvalidJob, JobNotFound
+from bacalao.orchestrator.exceptions import (
+    AmbiguousJobID,
+    InvalidJob,
+    JobNotFound,
+    NotFound,
+    Unavailable,
+)
 
 NODE_ID = "n-0f1e2d3c-aaaa-bbbb-cccc-000000000001"
 
@@ -74,6 +83,15 @@ class FakeBackend:
         self.fail_with: Exception | None = None
         self.failure = ""  # scripted runs fail with this message unless it is ""
         self.get_calls = 0
+        self.log_lines: list[LogLine] = [LogLine(1, "fake log line")]
+        self.log_calls: list[tuple[str, str, bool, bool]] = []
+        self.logs_fail_after = False  # raise Unavailable once the lines are out
+        self.follow_forever = False  # with follow, never end (until cancelled)
+        self.result_folders: dict[str, Path] = {}
+        # scripted runs write results here and publish them as urlDownload
+        # at `api_base` (set both to serve `job get` from the fake)
+        self.results_root: Path | None = None
+        self.api_base = ""
         self._clock = 1_700_000_000_000_000_000
 
     # -- helpers for tests ---------------------------------------------
@@ -240,7 +258,22 @@ class FakeBackend:
     async def job_logs(
         self, job_id: str, execution_id: str, *, follow: bool, tail: bool
     ) -> AsyncIterator[LogLine]:
-        yield LogLine(1, "fake log line")
+        self.log_calls.append((job_id, execution_id, follow, tail))
+        known = [e.ID for e in self.executions.get(job_id, [])]
+        if execution_id and not any(e.startswith(execution_id) for e in known):
+            raise NotFound(f"job {job_id} has no execution {execution_id}")
+        for line in self.log_lines:
+            yield line
+        if self.logs_fail_after:
+            raise Unavailable("the node that ran it cannot be reached")
+        if follow and self.follow_forever:
+            await trio.sleep_forever()
+
+    async def result_folder(self, execution_id: str) -> Path:
+        folder = self.result_folders.get(execution_id)
+        if folder is None:
+            raise NotFound(f"no results of execution {execution_id} on this node")
+        return folder
 
     # -- scripted runs -------------------------------------------------
 
@@ -266,6 +299,19 @@ class FakeBackend:
             }
         )
         self._event(job_id, state.name, state)
+
+    def _publish(self, execution_id: str, stdout: str) -> SpecConfig:
+        if self.results_root is None:
+            return SpecConfig(Type="local", Params={"URL": f"http://x/{execution_id}"})
+        folder = self.results_root / execution_id
+        (folder / "outputs").mkdir(parents=True)
+        (folder / "stdout").write_text(stdout)
+        (folder / "stderr").write_text("")
+        (folder / "exitCode").write_text("0")
+        (folder / "outputs" / f"{execution_id}.txt").write_text(execution_id)
+        self.result_folders[execution_id] = folder
+        url = f"{self.api_base}/api/v1/local/results/{execution_id}.tar.gz"
+        return SpecConfig(Type="urlDownload", Params={"URL": url})
 
     def _script(self, job: Job) -> Run:
         params = job.task.Engine.Params
@@ -299,9 +345,7 @@ class FakeBackend:
                                 ExitCode=1 if failure else 0,
                                 ErrorMsg=failure,
                             ),
-                            "PublishedResult": SpecConfig(
-                                Type="local", Params={"URL": f"http://x/{execution_id}"}
-                            ),
+                            "PublishedResult": self._publish(execution_id, stdout),
                         }
                     )
             state = JobStateType.Failed if failure else JobStateType.Completed

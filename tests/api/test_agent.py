@@ -190,17 +190,15 @@ async def test_websocket_route_gets_scope_and_params(backend: FakeBackend) -> No
         seen.append(params)
         await send({"type": "websocket.accept"})
 
-    app = ApiApp(
-        backend, routes=[websocket_route("/api/v1/orchestrator/jobs/{id}/logs", logs)]
-    )
+    app = ApiApp(backend, routes=[websocket_route("/test/ws/{id}", logs)])
     sent: list[dict[str, object]] = []
 
     async def send(message: dict[str, object]) -> None:
         sent.append(message)
 
-    scope = {"type": "websocket", "path": "/api/v1/orchestrator/jobs/j-1/logs"}
+    scope = {"type": "websocket", "path": "/test/ws/j-1"}
     await app(scope, None, send)  # type: ignore[arg-type]
     assert seen == [{"id": "j-1"}]
     assert sent == [{"type": "websocket.accept"}]
-    reply = await call(app, "GET", "/api/v1/orchestrator/jobs/j-1/logs")
+    reply = await call(app, "GET", "/test/ws/j-1")
     assert reply.status == 404

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from bacalao.api.app import ApiApp
 
-from .asgi import Reply, call, error_of
+from .asgi import Reply, call, error_of, frames, websocket
 from .fakes import FakeBackend, job_spec
 
 FUZZ = settings(
@@ -35,8 +35,11 @@ GET_PATHS = [
     f"/api/v1/orchestrator/jobs/{_job.ID}/executions",
     f"/api/v1/orchestrator/jobs/{_job.ID}/history",
     f"/api/v1/orchestrator/jobs/{_job.ID}/results",
+    f"/api/v1/orchestrator/jobs/{_job.ID}/logs",
     "/api/v1/orchestrator/nodes",
     "/api/v1/agent/alive",
+    "/api/v1/openapi.json",
+    "/api/v1/local/results/e-1.tar.gz",
 ]
 PARAMS = [
     "limit",
@@ -55,6 +58,8 @@ PARAMS = [
     "filter-approval",
     "filter-status",
     "reason",
+    "follow",
+    "tail",
 ]
 
 
@@ -98,6 +103,18 @@ def test_random_query_parameters(path: str, pairs: list[tuple[str, str]]) -> Non
     from urllib.parse import urlencode
 
     check(request("GET", path, query=urlencode(pairs)))
+
+
+@FUZZ
+@given(pairs=_query, job=st.sampled_from([_job.ID, _job.ID[:4], "x", "%00"]))
+def test_random_log_socket_queries(pairs: list[tuple[str, str]], job: str) -> None:
+    from urllib.parse import urlencode
+
+    path = f"/api/v1/orchestrator/jobs/{job}/logs"
+    sent = trio.run(websocket, _APP, path, urlencode(pairs))
+    assert sent[0] == {"type": "websocket.accept"}
+    assert sent[-1] == {"type": "websocket.close", "code": 1000}
+    assert all(f.get("error") != "Internal server error" for f in frames(sent))
 
 
 @FUZZ

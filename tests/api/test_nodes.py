@@ -96,4 +96,4 @@ async def test_get_unknown_and_ambiguous(api: Api, three: FakeBackend) -> None:
     body = error_of(await api("GET", f"{NODES}/n-zzz"))
     assert (body["Status"], body["Message"]) == (404, "node not found: n-zzz")
     body = error_of(await api("GET", f"{NODES}/n-"))
-    assert (body["Status"], body["Code"]) == (409, "MultipleNodesFound")
+    assert (body["Status"], body["Code"]) == (400, "MultipleNodesFound")

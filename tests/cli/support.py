@@ -12,7 +12,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import trio
 from click.testing import CliRunner, Result
@@ -20,6 +21,9 @@ from click.testing import CliRunner, Result
 from bacalao.api.app import serve_api
 from bacalao.cli.main import cli
 from tests.api.fakes import FakeBackend
+
+if TYPE_CHECKING:
+    from bacalao.node import NodeHandle
 
 CLEAN_ENV: dict[str, str | None] = {
     "BACALAO_API_HOST": None,
@@ -76,3 +80,45 @@ def serving(backend: FakeBackend) -> Iterator[Live]:
         trio.from_thread.run_sync(scope.cancel, trio_token=token)
         thread.join(timeout=10)
         assert not thread.is_alive(), "the API thread did not stop"
+
+
+@contextmanager
+def running_devstack(
+    repo_base: Path, count: int = 1, **overrides: Any
+) -> Iterator[list[NodeHandle]]:
+    """Real nodes (`open_devstack`) in a thread of their own, for the CLI and
+    other blocking clients to talk to over their APIs."""
+    from bacalao.devstack import open_devstack
+
+    started: queue.Queue[
+        tuple[list[NodeHandle], trio.lowlevel.TrioToken, trio.CancelScope]
+        | BaseException
+    ] = queue.Queue()
+    overrides.setdefault("allow_noop", True)
+    overrides.setdefault("node_timeout", 2.0)
+    overrides.setdefault("heartbeat_interval", 0.25)
+
+    async def serve() -> None:
+        with trio.CancelScope() as scope:
+            async with open_devstack(count, repo_base, **overrides) as handles:
+                started.put((handles, trio.lowlevel.current_trio_token(), scope))
+                await trio.sleep_forever()
+
+    def run() -> None:
+        try:
+            trio.run(serve)
+        except BaseException as exc:  # reported to the test below
+            started.put(exc)
+
+    thread = threading.Thread(target=run, name="devstack", daemon=True)
+    thread.start()
+    first = started.get(timeout=60)
+    if isinstance(first, BaseException):
+        raise first
+    handles, token, scope = first
+    try:
+        yield handles
+    finally:
+        trio.from_thread.run_sync(scope.cancel, trio_token=token)
+        thread.join(timeout=20)
+        assert not thread.is_alive(), "the devstack did not stop"

@@ -166,7 +166,15 @@ def test_every_command_help_has_an_example(path: tuple[str, ...]) -> None:
 
 
 @pytest.mark.parametrize(
-    "args", [["--help"], ["version", "--client"], ["docker", "run", "--help"]]
+    "args",
+    [
+        ["--help"],
+        ["version", "--client"],
+        ["docker", "run", "--help"],
+        ["job", "run", "--help"],
+        ["job", "get", "--help"],
+        ["config", "--help"],
+    ],
 )
 def test_light_commands_do_not_import_heavy_modules(args: list[str]) -> None:
     code = (

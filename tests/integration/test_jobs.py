@@ -202,3 +202,19 @@ async def test_stopping_a_job_cancels_its_execution(devstack: Devstack) -> None:
         with trio.fail_after(5):
             while any(c is not None and c.running_count for c in computes):
                 await trio.sleep(0.02)
+
+
+async def test_job_every_node_declines_fails_fast_with_their_reason(
+    devstack: Devstack, hello_wasm: bytes
+) -> None:
+    job = wasm_job(hello_wasm)
+    job["Tasks"][0]["Engine"]["Params"]["EntryModule"] = "/not/there.wasm"
+    async with devstack(2, engines=["wasm"], allow_noop=False) as nodes:
+        api = apis(nodes)[0]
+        job_id = await api.submit(job)
+        done = await api.wait_for(job_id, timeout=10)
+        state = done["Job"]["State"]
+        assert state["StateType"] == "Failed"
+        assert "2 declined" in state["Message"]
+        assert "/not/there.wasm" in state["Message"]
+        assert "queue" not in state["Message"]

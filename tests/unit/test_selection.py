@@ -143,13 +143,6 @@ def test_excluded_nodes_are_refused_as_already_tried() -> None:
     assert ranking.refusals == {"already tried": 1}
 
 
-def test_static_only_tells_waiting_from_hopeless() -> None:
-    hopeless = rank_nodes(need(), [view(make_node("a", engines=("wasm",)))])
-    assert hopeless.static_only
-    waiting = rank_nodes(need(), [view(make_node("a"), connected=False)])
-    assert not waiting.static_only
-
-
 def test_ranking_prefers_free_capacity() -> None:
     nodes = [
         view(make_node("busy", cpu=4, free_cpu=0.5)),

@@ -7,7 +7,11 @@
     paging.py      NextToken paging
     errors.py      error responses (Bacalhau's APIError JSON)
     submission.py  PUT /jobs: parse, check, sanitize
+    lookup.py      a job by ID, ID prefix or name
     agent.py, jobs.py, nodes.py   the routes
+    logs.py        the logs WebSocket
+    results.py     the local publisher's results, as a streamed tar.gz
+    openapi.py     the OpenAPI document, built from the routes
     backend.py     what the API needs from a node (the seam)
 
 Import `bacalao.api.app` for `serve_api`; this package imports nothing so

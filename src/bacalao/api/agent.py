@@ -14,10 +14,10 @@ from functools import partial
 import trio
 
 from ..models.api import IsAliveResponse
-from ..models.node import NodeState
+from ..models.node import BuildVersionInfo, NodeInfo, NodeState
 from .backend import Backend
 from .http import Request, Response, json_response, text_response
-from .router import Route, route
+from .router import Doc, Route, route
 
 
 async def alive(backend: Backend, request: Request) -> Response:
@@ -71,19 +71,68 @@ async def healthz(backend: Backend, request: Request) -> Response:
     return json_response({"FreeSpace": {"tmp": tmp, "root": root}})
 
 
+_OBJECT = {"type": "object"}
+_TEXT = "text/plain"
+
+
+def _doc(summary: str, response: object, content_type: str = "application/json") -> Doc:
+    return Doc(summary, response=response, content_type=content_type, errors=())
+
+
 def agent_routes(backend: Backend) -> list[Route]:
     v1 = "/api/v1"
+    version_doc = _doc("This node's version (flat BuildVersionInfo)", BuildVersionInfo)
     return [
-        route("GET", f"{v1}/agent/alive", partial(alive, backend)),
-        route("GET", f"{v1}/agent/version", partial(version, backend)),
-        route("GET", f"{v1}/agent/node", partial(agent_node, backend)),
-        route("GET", f"{v1}/agent/debug", partial(debug, backend)),
-        route(("GET", "POST"), f"{v1}/version", partial(legacy_version, backend)),
-        route("GET", f"{v1}/id", partial(legacy_id, backend)),
-        route("GET", f"{v1}/livez", partial(livez, backend)),
-        route("GET", f"{v1}/healthz", partial(healthz, backend)),
-        route("GET", f"{v1}/node_info", partial(node_info, backend)),
-        route("GET", "/", partial(version, backend)),
+        route(
+            "GET",
+            f"{v1}/agent/alive",
+            partial(alive, backend),
+            _doc("Whether the node serves requests", IsAliveResponse),
+        ),
+        route("GET", f"{v1}/agent/version", partial(version, backend), version_doc),
+        route(
+            "GET",
+            f"{v1}/agent/node",
+            partial(agent_node, backend),
+            _doc("This node's NodeInfo (flat)", NodeInfo),
+        ),
+        route(
+            "GET",
+            f"{v1}/agent/debug",
+            partial(debug, backend),
+            _doc("Debug information, by component", _OBJECT),
+        ),
+        route(
+            ("GET", "POST"),
+            f"{v1}/version",
+            partial(legacy_version, backend),
+            _doc("Legacy: {build_version_info: BuildVersionInfo}", _OBJECT),
+        ),
+        route(
+            "GET",
+            f"{v1}/id",
+            partial(legacy_id, backend),
+            _doc("Legacy: this node's ID", None, _TEXT),
+        ),
+        route(
+            "GET",
+            f"{v1}/livez",
+            partial(livez, backend),
+            _doc("Legacy: OK while alive", None, _TEXT),
+        ),
+        route(
+            "GET",
+            f"{v1}/healthz",
+            partial(healthz, backend),
+            _doc("Legacy: free disk space", _OBJECT),
+        ),
+        route(
+            "GET",
+            f"{v1}/node_info",
+            partial(node_info, backend),
+            _doc("Legacy: this node's NodeState", NodeState),
+        ),
+        route("GET", "/", partial(version, backend), version_doc),
     ]
 
 

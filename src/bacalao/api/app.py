@@ -38,18 +38,31 @@ from .http import (
     send_response,
 )
 from .jobs import job_routes
+from .logs import log_routes
 from .nodes import node_routes
+from .openapi import openapi_route
 from .query import Query
+from .results import result_routes
 from .router import Route, Router, split_raw_path
 
 log = logging.getLogger("bacalao.api")
 
 
 def build_router(backend: Backend, extra: Iterable[Route] = ()) -> Router:
-    """Every route of the API bound to `backend`, plus `extra` routes."""
-    return Router(
-        [*agent_routes(backend), *job_routes(backend), *node_routes(backend), *extra]
+    """Every route of the API bound to `backend`, plus `extra` routes, plus
+    the OpenAPI document of them all."""
+    router = Router(
+        [
+            *agent_routes(backend),
+            *job_routes(backend),
+            *log_routes(backend),
+            *node_routes(backend),
+            *result_routes(backend),
+            *extra,
+        ]
     )
+    router.add(openapi_route(router, backend.version().GitVersion))
+    return router
 
 
 class ApiApp:
@@ -91,9 +104,14 @@ class ApiApp:
             response = await handler(request)
         except Exception as exc:
             response = _error_response(exc, f"{method} {scope['path']}", request_id)
-        await send_response(
-            send, response, head=method == "HEAD", request_id=request_id
-        )
+        try:
+            await send_response(
+                send, response, head=method == "HEAD", request_id=request_id
+            )
+        except (OSError, trio.BrokenResourceError) as exc:  # a stream, cut short
+            log.warning("%s %s: response cut short: %s", method, scope["path"], exc)
+        except Exception:  # a bug in a stream: the headers are already sent
+            log.exception("%s %s: response cut short", method, scope["path"])
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:

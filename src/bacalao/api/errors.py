@@ -2,12 +2,12 @@
 
     ApiError            an error response: status, code, message, hint
      ├─ BadRequest      400: a malformed body, query value or path
-     │   └─ InvalidSubmission  400 ValidationError: the job spec is wrong
+     │   ├─ InvalidSubmission  400 ValidationError: the job spec is wrong
+     │   └─ AmbiguousNodeID    400 MultipleNodesFound: a prefix names several nodes
      ├─ NotFound        404: no such route or object
      ├─ MethodNotAllowed 405: the route exists for other methods
      ├─ PayloadTooLarge 413: the body is over the limit
-     └─ Conflict        409: the request names several objects where one is needed
-         └─ AmbiguousNodeID  a node ID prefix matches several nodes
+     └─ Conflict        409: the request clashes with the object's state
     ApiBindError        (an OSError) the server could not listen on its address
     InvalidPagingToken  (a ValueError) `next_token` is not one of our tokens
 
@@ -101,14 +101,15 @@ class PayloadTooLarge(ApiError):
 
 
 class Conflict(ApiError):
-    """Raised when the request names several objects where one is needed."""
+    """Raised when the request clashes with the state of what it names."""
 
     status = 409
     code = "ResourceInUse"
 
 
-class AmbiguousNodeID(Conflict):
-    """Raised when a node ID prefix matches more than one node."""
+class AmbiguousNodeID(BadRequest):
+    """Raised when a node ID prefix matches more than one node (as an ambiguous
+    job ID prefix is, a 400 that names the candidates)."""
 
     code = "MultipleNodesFound"
 

@@ -1,8 +1,10 @@
 """Requests and responses of our small ASGI layer, with no I/O of their own.
 
 `Request` is what a handler reads (method, path params, query, headers,
-the whole body); `Response` is what it returns. `read_body` and
-`send_response` are the only functions that touch ASGI's receive/send.
+the whole body); `Response` is what it returns — a whole body, or a
+`stream` that writes the body in chunks (sent chunked, without a length).
+`read_body` and `send_response` are the only functions that touch ASGI's
+receive/send.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+Write = Callable[[bytes], Awaitable[None]]
+Streamer = Callable[[Write], Awaitable[None]]
 
 MAX_BODY = 10 * 1024 * 1024
 JSON_TYPE = "application/json"
@@ -64,12 +68,13 @@ class Request:
 
 @dataclass(frozen=True)
 class Response:
-    """A whole response: status, body bytes and extra headers."""
+    """A response: status, body bytes (or a `stream`) and extra headers."""
 
     status: int
     body: bytes = b""
     content_type: str = JSON_TYPE
     headers: tuple[tuple[str, str], ...] = ()
+    stream: Streamer | None = None
 
 
 def json_response(value: Any, status: int = 200) -> Response:
@@ -125,10 +130,9 @@ def _too_large(limit: int) -> PayloadTooLarge:
 async def send_response(
     send: Send, response: Response, *, head: bool = False, request_id: str = ""
 ) -> None:
-    headers = [
-        (b"content-type", response.content_type.encode()),
-        (b"content-length", str(len(response.body)).encode()),
-    ]
+    headers = [(b"content-type", response.content_type.encode())]
+    if response.stream is None:
+        headers.append((b"content-length", str(len(response.body)).encode()))
     if request_id:
         headers.append((b"x-request-id", request_id.encode("latin-1", "replace")))
     headers += [
@@ -137,7 +141,19 @@ async def send_response(
     await send(
         {"type": "http.response.start", "status": response.status, "headers": headers}
     )
+    if response.stream is not None and not head:
+        await _send_stream(send, response.stream)
+        return
     await send({"type": "http.response.body", "body": b"" if head else response.body})
+
+
+async def _send_stream(send: Send, stream: Streamer) -> None:
+    async def write(chunk: bytes) -> None:
+        if chunk:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+
+    await stream(write)
+    await send({"type": "http.response.body", "body": b""})
 
 
 __all__ = [
@@ -148,6 +164,8 @@ __all__ = [
     "Response",
     "Scope",
     "Send",
+    "Streamer",
+    "Write",
     "header_map",
     "json_response",
     "read_body",

@@ -1,7 +1,8 @@
 """Routes under `/api/v1/orchestrator/jobs`: submit, list, get, stop, history.
 
-A job is addressed by its full ID or any unique prefix of it (the backend
-resolves it, answering 404 or 400 for an ambiguous prefix). Lists page with
+A job is addressed by its full ID, any unique prefix of it, or its name
+(`lookup.resolve_job`: 404 if none, 400 naming the candidates if several).
+Lists page with
 Bacalhau's `next_token`; filters and ordering are done here when the
 backend hands over a whole list (executions, history).
 """
@@ -20,6 +21,7 @@ from ..models.api import (
     ListJobHistoryResponse,
     ListJobResultsResponse,
     ListJobsResponse,
+    PutJobRequest,
     PutJobResponse,
     StopJobRequest,
     StopJobResponse,
@@ -31,9 +33,10 @@ from ..models.selectors import matches
 from .backend import Backend
 from .errors import BadRequest, validation_message
 from .http import Request, Response, json_response
+from .lookup import resolve_job
 from .paging import page_from_query
 from .query import INT64_MAX, Query
-from .router import Route, route
+from .router import Doc, Route, route
 from .submission import prepare_submission
 
 JOBS = "/api/v1/orchestrator/jobs"
@@ -103,6 +106,12 @@ async def list_jobs(backend: Backend, request: Request) -> Response:
     return json_response(ListJobsResponse(NextToken=token, Items=jobs))
 
 
+async def _job_id(backend: Backend, request: Request) -> str:
+    return await resolve_job(
+        backend, request.params["id"], request.query.text("namespace")
+    )
+
+
 def _includes(query: Query) -> set[str]:
     words = ",".join(query.all("include")).split(",")
     return {w.strip().lower() for w in words if w.strip()}
@@ -112,7 +121,7 @@ async def get_job(backend: Backend, request: Request) -> Response:
     query = request.query
     query.integer("job_version", maximum=INT64_MAX)
     query.integer("limit")
-    job_id = await backend.resolve_job_id(request.params["id"])
+    job_id = await _job_id(backend, request)
     include = _includes(query)
     response = GetJobResponse(Job=await backend.get_job(job_id))
     if "history" in include:
@@ -131,7 +140,7 @@ async def stop_job(backend: Backend, request: Request) -> Response:
     except ValidationError as exc:
         raise BadRequest(f"invalid stop request: {validation_message(exc)}") from exc
     reason = body.Reason or request.query.text("reason")
-    job_id = await backend.resolve_job_id(request.params["id"])
+    job_id = await _job_id(backend, request)
     evaluation = await backend.stop_job(job_id, reason)
     return json_response(StopJobResponse(EvaluationID=evaluation))
 
@@ -142,7 +151,7 @@ async def executions(backend: Backend, request: Request) -> Response:
     key = EXECUTION_ORDER[_order(page.order_by, EXECUTION_ORDER)]
     version = query.integer("job_version", maximum=INT64_MAX)
     query.boolean("all_job_versions")
-    job_id = await backend.resolve_job_id(request.params["id"])
+    job_id = await _job_id(backend, request)
     items = await backend.job_executions(job_id)
     if version:
         items = [e for e in items if e.JobVersion == version]
@@ -182,7 +191,7 @@ async def history(backend: Backend, request: Request) -> Response:
     page = page_from_query(query, default_limit=HISTORY_PAGE)
     if page.limit == 0:
         page = replace(page, limit=HISTORY_PAGE)
-    job_id = await backend.resolve_job_id(request.params["id"])
+    job_id = await _job_id(backend, request)
     items = [item for item in await backend.job_history(job_id) if keep(item)]
     chosen, token = page.slice(items)
     if not token and not (await backend.get_job(job_id)).State.StateType.terminal:
@@ -191,7 +200,7 @@ async def history(backend: Backend, request: Request) -> Response:
 
 
 async def results(backend: Backend, request: Request) -> Response:
-    job_id = await backend.resolve_job_id(request.params["id"])
+    job_id = await _job_id(backend, request)
     published = [
         e.PublishedResult
         for e in await backend.job_executions(job_id)
@@ -200,15 +209,91 @@ async def results(backend: Backend, request: Request) -> Response:
     return json_response(ListJobResultsResponse(Items=published))
 
 
+_PAGING = ("limit", "next_token", "order_by", "reverse")
+_VERSIONS = ("job_version", "all_job_versions")
+
+
 def job_routes(backend: Backend) -> list[Route]:
+    one = f"{JOBS}/{{id}}"
     return [
-        route(("PUT", "POST"), JOBS, partial(put_job, backend)),
-        route("GET", JOBS, partial(list_jobs, backend)),
-        route("GET", f"{JOBS}/{{id}}", partial(get_job, backend)),
-        route("DELETE", f"{JOBS}/{{id}}", partial(stop_job, backend)),
-        route("GET", f"{JOBS}/{{id}}/executions", partial(executions, backend)),
-        route("GET", f"{JOBS}/{{id}}/history", partial(history, backend)),
-        route("GET", f"{JOBS}/{{id}}/results", partial(results, backend)),
+        route(
+            ("PUT", "POST"),
+            JOBS,
+            partial(put_job, backend),
+            Doc("Submit a job", body=PutJobRequest, response=PutJobResponse),
+        ),
+        route(
+            "GET",
+            JOBS,
+            partial(list_jobs, backend),
+            Doc(
+                "List jobs; order_by: created_at (default), modified_at, id, state",
+                query=("namespace", *_PAGING, "labels"),
+                response=ListJobsResponse,
+                errors=(400,),
+            ),
+        ),
+        route(
+            "GET",
+            one,
+            partial(get_job, backend),
+            Doc(
+                "A job by ID, ID prefix or name",
+                query=("namespace", "include", "job_version", "limit"),
+                response=GetJobResponse,
+            ),
+        ),
+        route(
+            "DELETE",
+            one,
+            partial(stop_job, backend),
+            Doc(
+                "Stop a job (reason in the body, or the `reason` query parameter)",
+                query=("namespace", "reason"),
+                body=StopJobRequest,
+                response=StopJobResponse,
+                errors=(400, 404, 409),
+            ),
+        ),
+        route(
+            "GET",
+            f"{one}/executions",
+            partial(executions, backend),
+            Doc(
+                "A job's executions; order_by: created_at (default), modified_at, id",
+                query=("namespace", *_PAGING, *_VERSIONS),
+                response=ListJobExecutionsResponse,
+            ),
+        ),
+        route(
+            "GET",
+            f"{one}/history",
+            partial(history, backend),
+            Doc(
+                "A job's history; NextToken stays set while the job may add more",
+                query=(
+                    "namespace",
+                    "since",
+                    "event_type",
+                    "execution_id",
+                    "node_id",
+                    "limit",
+                    "next_token",
+                    *_VERSIONS,
+                ),
+                response=ListJobHistoryResponse,
+            ),
+        ),
+        route(
+            "GET",
+            f"{one}/results",
+            partial(results, backend),
+            Doc(
+                "Where a job's results were published",
+                query=("namespace",),
+                response=ListJobResultsResponse,
+            ),
+        ),
     ]
 
 

@@ -20,7 +20,7 @@ from .backend import Backend
 from .errors import AmbiguousNodeID, BadRequest
 from .http import Request, Response, json_response
 from .paging import page_from_query
-from .router import Route, route
+from .router import Doc, Route, route
 
 NODES = "/api/v1/orchestrator/nodes"
 
@@ -77,7 +77,8 @@ async def list_nodes(backend: Backend, request: Request) -> Response:
 
 
 def find_node(nodes: list[NodeState], prefix: str) -> NodeState:
-    """The node whose ID is `prefix` or starts with it; 404 or 409 otherwise."""
+    """The node whose ID is `prefix` or starts with it; 404, or 400 naming
+    the candidates when several start with it."""
     exact = [n for n in nodes if n.Info.NodeID == prefix]
     found = exact or [n for n in nodes if n.Info.NodeID.startswith(prefix)]
     if not found:
@@ -98,9 +99,33 @@ async def get_node(backend: Backend, request: Request) -> Response:
 
 
 def node_routes(backend: Backend) -> list[Route]:
+    orders = ", ".join(k for k in NODE_ORDER if k)
     return [
-        route("GET", NODES, partial(list_nodes, backend)),
-        route("GET", f"{NODES}/{{id}}", partial(get_node, backend)),
+        route(
+            "GET",
+            NODES,
+            partial(list_nodes, backend),
+            Doc(
+                f"The nodes this node knows of; order_by: {orders}",
+                query=(
+                    "limit",
+                    "next_token",
+                    "order_by",
+                    "reverse",
+                    "labels",
+                    "filter-approval",
+                    "filter-status",
+                ),
+                response=ListNodesResponse,
+                errors=(400,),
+            ),
+        ),
+        route(
+            "GET",
+            f"{NODES}/{{id}}",
+            partial(get_node, backend),
+            Doc("A node by ID or unique ID prefix", response=GetNodeResponse),
+        ),
     ]
 
 

@@ -7,7 +7,8 @@ HEAD is served by the GET route (the app drops the body).
 
 An HTTP handler is `async (Request) -> Response`; a WebSocket handler is
 `async (scope, receive, send, params) -> None` and speaks ASGI's websocket
-messages itself (accept, send, close).
+messages itself (accept, send, close). A route may carry a `Doc`: what the
+OpenAPI document (`bacalao.api.openapi`) says about it.
 """
 
 from __future__ import annotations
@@ -25,25 +26,51 @@ WebSocketHandler = Callable[..., Awaitable[None]]
 
 
 @dataclass(frozen=True)
+class Doc:
+    """What the OpenAPI document says of a route.
+
+    `query` names parameters of `bacalao.api.openapi.QUERY_PARAMS`; `body`
+    and `response` are pydantic models (or None for no JSON body);
+    `content_type` is the success body's type when it is not JSON.
+    """
+
+    summary: str
+    query: tuple[str, ...] = ()
+    body: Any = None
+    response: Any = None
+    content_type: str = "application/json"
+    errors: tuple[int, ...] = (400, 404)
+    tag: str = ""  # default: from the path, e.g. "Orchestrator"
+
+
+@dataclass(frozen=True)
 class Route:
     """Handlers for one path pattern, by method ("WEBSOCKET" for a socket)."""
 
     methods: frozenset[str]
     pattern: str
     handler: Any
+    doc: Doc | None = None
 
     @property
     def segments(self) -> tuple[str, ...]:
         return _split(self.pattern)
 
 
-def route(methods: str | Iterable[str], pattern: str, handler: Handler) -> Route:
+def route(
+    methods: str | Iterable[str],
+    pattern: str,
+    handler: Handler,
+    doc: Doc | None = None,
+) -> Route:
     names = {methods} if isinstance(methods, str) else set(methods)
-    return Route(frozenset(m.upper() for m in names), pattern, handler)
+    return Route(frozenset(m.upper() for m in names), pattern, handler, doc)
 
 
-def websocket_route(pattern: str, handler: WebSocketHandler) -> Route:
-    return Route(frozenset({"WEBSOCKET"}), pattern, handler)
+def websocket_route(
+    pattern: str, handler: WebSocketHandler, doc: Doc | None = None
+) -> Route:
+    return Route(frozenset({"WEBSOCKET"}), pattern, handler, doc)
 
 
 def _split(path: str) -> tuple[str, ...]:
@@ -86,6 +113,11 @@ class Router:
         self._routes.append(item)
         self._routes.sort(key=_specificity)
 
+    @property
+    def routes(self) -> tuple[Route, ...]:
+        """Every route, in matching order."""
+        return tuple(self._routes)
+
     def match(
         self, method: str, path: str | tuple[str, ...]
     ) -> tuple[Any, dict[str, str]]:
@@ -113,6 +145,7 @@ class Router:
 
 
 __all__ = [
+    "Doc",
     "Handler",
     "Route",
     "Router",

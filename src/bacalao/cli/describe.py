@@ -1,4 +1,5 @@
-"""The text of `bacalao job describe` and the rows of `bacalao job list`.
+"""The text of `job describe`, and the table rows of `job list`,
+`job executions` and `job history`.
 
 Sections as Bacalhau prints them: a key/value header, a summary of
 execution states, the job's history, its executions, and the standard
@@ -11,7 +12,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from ..models.ids import short_node_id
-from .output import clock, key_values, short, table, when
+from .output import View, clock, key_values, when
 
 if TYPE_CHECKING:
     from ..models.api import GetJobResponse
@@ -20,17 +21,58 @@ if TYPE_CHECKING:
     from ..models.job import Job
 
 JOB_COLUMNS = ("created", "id", "name", "job", "type", "state")
+EXECUTION_COLUMNS = (
+    "created",
+    "modified",
+    "id",
+    "node id",
+    "rev.",
+    "state",
+    "desired",
+    "comment",
+)
+HISTORY_COLUMNS = ("time", "level", "exec. id", "node id", "topic", "event")
+_PLAIN = View()
 
 
-def job_row(job: Job) -> list[str]:
+def _node(node_id: str, view: View) -> str:
+    return node_id if view.wide else short_node_id(node_id)
+
+
+def job_row(job: Job, view: View = _PLAIN) -> list[str]:
     engine = job.Tasks[0].Engine.Type if job.Tasks else ""
     return [
-        when(job.CreateTime, date=False),
-        short(job.ID),
+        when(job.CreateTime, date=view.wide),
+        view.id(job.ID),
         job.Name,
         engine,
         job.Type,
         job.State.StateType.name,
+    ]
+
+
+def execution_row(e: Execution, view: View = _PLAIN) -> list[str]:
+    return [
+        when(e.CreateTime, date=view.wide),
+        when(e.ModifyTime, date=view.wide),
+        view.id(e.ID),
+        _node(e.NodeID, view),
+        str(e.Revision),
+        e.ComputeState.StateType.name,
+        e.DesiredState.StateType.name,
+        e.ComputeState.Message,
+    ]
+
+
+def history_row(item: JobHistory, view: View = _PLAIN) -> list[str]:
+    level = "Execution" if item.ExecutionID else "Job"
+    return [
+        clock(item.Time),
+        level,
+        view.id(item.ExecutionID) if item.ExecutionID else "",
+        _node(item.NodeID, view) if item.NodeID else "",
+        item.Event.Topic,
+        _event_text(item),
     ]
 
 
@@ -54,49 +96,18 @@ def _header(job: Job) -> str:
     return key_values(pairs)
 
 
-def _history(items: list[JobHistory]) -> str:
-    rows = [
-        [clock(item.Time), item.Event.Topic, _event_text(item)]
-        for item in items
-        if not item.ExecutionID
-    ]
-    return table(("time", "topic", "event"), rows)
-
-
 def _event_text(item: JobHistory) -> str:
     message = item.Event.Message
     error = item.Event.Details.get("IsError") == "true"
     return f"{message} (error)" if error else message
 
 
-def _executions(executions: list[Execution]) -> str:
-    rows = [
-        [
-            short(e.ID),
-            short_node_id(e.NodeID),
-            e.ComputeState.StateType.name,
-            e.DesiredState.StateType.name,
-            str(e.Revision),
-            when(e.CreateTime, date=False),
-            when(e.ModifyTime, date=False),
-            e.ComputeState.Message,
-        ]
-        for e in executions
-    ]
-    headers = (
-        "id",
-        "node id",
-        "state",
-        "desired",
-        "rev.",
-        "created",
-        "modified",
-        "comment",
-    )
-    return table(headers, rows)
+def _events(items: list[JobHistory], view: View) -> str:
+    rows = [[clock(h.Time), h.Event.Topic, _event_text(h)] for h in items]
+    return view.table(("time", "topic", "event"), rows)
 
 
-def _output(executions: list[Execution]) -> str:
+def _output(executions: list[Execution], view: View) -> str:
     parts = []
     for e in executions:
         out = e.RunOutput
@@ -105,12 +116,12 @@ def _output(executions: list[Execution]) -> str:
         text = out.Stdout + out.STDERR
         if out.StdoutTruncated or out.StderrTruncated:
             text += "...\nOutput truncated"
-        label = f"Execution {short(e.ID)}:\n" if len(executions) > 1 else ""
+        label = f"Execution {view.id(e.ID)}:\n" if len(executions) > 1 else ""
         parts.append(label + text.rstrip("\n"))
     return "\n\n".join(parts) or "(none)"
 
 
-def describe_text(response: GetJobResponse) -> str:
+def describe_text(response: GetJobResponse, view: View = _PLAIN) -> str:
     """The whole `job describe` text of a GetJobResponse (with includes)."""
     job = response.Job
     executions = sorted(
@@ -124,20 +135,27 @@ def describe_text(response: GetJobResponse) -> str:
     if summary:
         counts = [(name, str(n)) for name, n in sorted(summary.items())]
         sections.append("Summary\n" + key_values(counts))
-    sections.append("Job History\n" + _history(history))
     sections.append(
-        "Executions\n" + (_executions(executions) if executions else "(none)")
+        "Job History\n" + _events([h for h in history if not h.ExecutionID], view)
+    )
+    rows = [execution_row(e, view) for e in executions]
+    sections.append(
+        "Executions\n" + (view.table(EXECUTION_COLUMNS, rows) if rows else "(none)")
     )
     for e in executions:
         own = [h for h in history if h.ExecutionID == e.ID]
         if own:
-            rows = [[clock(h.Time), h.Event.Topic, _event_text(h)] for h in own]
-            sections.append(
-                f"Execution {short(e.ID)} History\n"
-                + table(("time", "topic", "event"), rows)
-            )
-    sections.append("Standard Output\n" + _output(executions))
+            sections.append(f"Execution {view.id(e.ID)} History\n" + _events(own, view))
+    sections.append("Standard Output\n" + _output(executions, view))
     return "\n\n".join(sections)
 
 
-__all__ = ["JOB_COLUMNS", "describe_text", "job_row"]
+__all__ = [
+    "EXECUTION_COLUMNS",
+    "HISTORY_COLUMNS",
+    "JOB_COLUMNS",
+    "describe_text",
+    "execution_row",
+    "history_row",
+    "job_row",
+]

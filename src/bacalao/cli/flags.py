@@ -9,6 +9,7 @@ after it belongs to the task, dashes and all.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -36,9 +37,14 @@ def job_flags(command: F) -> F:
             click.option(
                 "--count",
                 type=click.IntRange(min=0),
-                default=1,
-                show_default=True,
-                help="How many nodes run the job.",
+                default=None,
+                help="How many nodes run the job [default: 1].",
+            ),
+            click.option(
+                "--concurrency",
+                type=click.IntRange(min=0),
+                default=None,
+                help="Deprecated: use --count.",
             ),
             click.option(
                 "--target",
@@ -52,6 +58,13 @@ def job_flags(command: F) -> F:
                 default="",
                 metavar="SELECTOR",
                 help="Node label selector, e.g. 'region=eu,gpu in (a100)'.",
+            ),
+            click.option(
+                "-s",
+                "--selector",
+                default="",
+                metavar="SELECTOR",
+                help="Deprecated: use --constraints.",
             ),
             click.option(
                 "-l",
@@ -76,6 +89,15 @@ def task_flags(command: F) -> F:
                 multiple=True,
                 metavar="K=V",
                 help="Task env var (repeatable).",
+            ),
+            click.option(
+                "-i",
+                "--input",
+                "inputs",
+                multiple=True,
+                metavar="SOURCE",
+                help="Input data (repeatable): URI[:TARGET] or src=URI,dst=TARGET; "
+                "URI is ipfs://, http(s)://, s3:// or file:///PATH (on the node).",
             ),
             click.option(
                 "-o",
@@ -129,7 +151,7 @@ def task_flags(command: F) -> F:
 
 
 def runtime_flags(command: F) -> F:
-    """--wait --wait-timeout-secs --id-only --dry-run."""
+    """--wait --wait-timeout-secs --id-only --follow --node-details --dry-run."""
     return _apply(
         [
             click.option(
@@ -147,9 +169,40 @@ def runtime_flags(command: F) -> F:
             ),
             click.option("--id-only", is_flag=True, help="Print only the job ID."),
             click.option(
+                "-f",
+                "--follow",
+                is_flag=True,
+                help="Stream the task's output while it runs.",
+            ),
+            click.option(
+                "--node-details",
+                is_flag=True,
+                help="At the end, print each node's execution and results.",
+            ),
+            click.option(
                 "--dry-run",
                 is_flag=True,
                 help="Print the job spec as YAML; do not submit.",
+            ),
+        ],
+        command,
+    )
+
+
+def download_flags(command: F) -> F:
+    """--download --output-dir."""
+    return _apply(
+        [
+            click.option(
+                "--download",
+                is_flag=True,
+                help="Download the results once the job completes.",
+            ),
+            click.option(
+                "--output-dir",
+                type=click.Path(file_okay=False, path_type=Path),
+                default=None,
+                help="Where --download puts them (default: ./job-<short ID>).",
             ),
         ],
         command,
@@ -166,9 +219,14 @@ def parse_go_bool(name: str, value: str, ctx: click.Context | None = None) -> bo
 
 
 def rewrite_bool_values(
-    command: click.Command, args: list[str], ctx: click.Context | None = None
+    command: click.Command,
+    args: list[str],
+    ctx: click.Context | None = None,
+    *,
+    interspersed: bool = False,
 ) -> list[str]:
-    """`--flag=false` -> `--no-flag` (or nothing), up to the first positional."""
+    """`--flag=false` -> `--no-flag` (or nothing), up to the first positional
+    (or, `interspersed`, up to `--`)."""
     flags: dict[str, tuple[str, str | None]] = {}
     takes_value: set[str] = set()
     for param in command.params:
@@ -183,7 +241,7 @@ def rewrite_bool_values(
     index = 0
     while index < len(args):
         arg = args[index]
-        if arg in ("--", "-") or not arg.startswith("-"):
+        if arg == "--" or (not interspersed and (arg == "-" or arg[:1] != "-")):
             return out + args[index:]
         name, sep, value = arg.partition("=")
         if sep and name in flags:
@@ -208,12 +266,17 @@ class GoFlagsCommand(click.Command):
         super().__init__(*args, **kwargs)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        return super().parse_args(ctx, rewrite_bool_values(self, list(args), ctx))
+        interspersed = bool(self.context_settings.get("allow_interspersed_args"))
+        rewritten = rewrite_bool_values(
+            self, list(args), ctx, interspersed=interspersed
+        )
+        return super().parse_args(ctx, rewritten)
 
 
 __all__ = [
     "NETWORKS",
     "GoFlagsCommand",
+    "download_flags",
     "job_flags",
     "parse_go_bool",
     "rewrite_bool_values",

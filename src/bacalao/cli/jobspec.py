@@ -10,19 +10,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import Any
 
 from pydantic import ValidationError
 
-from ..models.data_url import encode_data_url
 from ..models.engines import UnknownEngine, engine_params
 from ..models.job import Job
 from ..models.selectors import SelectorError, parse_selector
 from .errors import CliError
 from .flags import NETWORKS
+from .inputs import parse_input
 
-WASM_DIR = "/app"
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PUBLISHERS = ("local", "ipfs", "s3managed", "noop")
 _SERVER_FIELDS = ("ID", "State", "Version", "Revision", "CreateTime", "ModifyTime")
@@ -33,6 +31,7 @@ _FLAG_AT: dict[tuple[object, ...], str] = {
     ("Namespace",): "--namespace",
     ("Priority",): "--priority",
     ("Count",): "--count",
+    ("Tasks", 0, "InputSources"): "--input",
     ("Constraints",): "--constraints",
     ("Labels",): "--labels",
     ("Tasks", 0, "Name"): "--task-name",
@@ -59,12 +58,15 @@ class JobFlags:
     name: str = ""
     namespace: str = "default"
     priority: int = 0
-    count: int = 1
+    count: int | None = None
+    concurrency: int | None = None
     target: str = "any"
     constraints: str = ""
+    selector: str = ""
     labels: tuple[str, ...] = ()
     task_name: str = "main"
     env: tuple[str, ...] = ()
+    inputs: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
     publisher: str = ""
     cpu: str = ""
@@ -80,6 +82,19 @@ class JobFlags:
     def from_options(cls, options: Mapping[str, Any]) -> JobFlags:
         names = cls.__dataclass_fields__
         return cls(**{k: v for k, v in options.items() if k in names})
+
+    @property
+    def nodes(self) -> int:
+        """--count, or the deprecated --concurrency (not both)."""
+        if self.count is not None and self.concurrency is not None:
+            raise CliError("--count and --concurrency are the same; give only --count")
+        chosen = self.count if self.count is not None else self.concurrency
+        return 1 if chosen is None else chosen
+
+    @property
+    def selector_text(self) -> str:
+        """--constraints and the deprecated -s/--selector, ANDed."""
+        return ",".join(t for t in (self.constraints, self.selector) if t.strip())
 
 
 def docker_engine(
@@ -97,21 +112,19 @@ def docker_engine(
     return {"Type": "docker", "Params": params}
 
 
-def wasm_inputs(name: str, module: bytes) -> tuple[str, dict[str, Any]]:
-    """The target path and inline input source carrying a local module."""
-    target = str(PurePosixPath(WASM_DIR) / (PurePosixPath(name).name or "main.wasm"))
-    url = encode_data_url(module, "application/wasm")
-    return target, {
-        "Source": {"Type": "inline", "Params": {"URL": url}},
-        "Target": target,
-    }
-
-
-def wasm_engine(target: str, args: Iterable[str], entry_point: str) -> dict[str, Any]:
+def wasm_engine(
+    target: str,
+    args: Iterable[str],
+    entry_point: str,
+    imports: Iterable[str] = (),
+) -> dict[str, Any]:
     params: dict[str, Any] = {"EntryModule": target, "Entrypoint": entry_point}
     arguments = list(args)
     if arguments:
         params["Parameters"] = arguments
+    modules = list(imports)
+    if modules:
+        params["ImportModules"] = modules
     return {"Type": "wasm", "Params": params}
 
 
@@ -174,6 +187,11 @@ def _non_empty(**values: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v}
 
 
+def flag_inputs(flags: JobFlags) -> list[dict[str, Any]]:
+    """The InputSources of the -i/--input flags."""
+    return [parse_input(text) for text in flags.inputs]
+
+
 def _task(
     engine: dict[str, Any], flags: JobFlags, inputs: list[dict[str, Any]]
 ) -> dict[str, Any]:
@@ -198,9 +216,10 @@ def _task(
 def build_job(
     engine: dict[str, Any], flags: JobFlags, inputs: list[dict[str, Any]] | None = None
 ) -> Job:
-    """The job the flags describe; `CliError` naming the flag at fault."""
+    """The job the flags describe; `CliError` naming the flag at fault.
+    `inputs` are the task's InputSources; None means those of -i/--input."""
     try:
-        constraints = parse_selector(flags.constraints)
+        constraints = parse_selector(flags.selector_text)
     except SelectorError as exc:
         raise CliError(f"invalid --constraints: {exc}") from None
     everywhere = flags.target == "all"
@@ -209,10 +228,12 @@ def build_job(
         "Namespace": flags.namespace,
         "Type": "ops" if everywhere else "batch",
         "Priority": flags.priority,
-        "Count": 0 if everywhere else flags.count,
+        "Count": 0 if everywhere else flags.nodes,
         "Labels": _pairs(flags.labels, "--labels", split_commas=True),
         "Constraints": [c.model_dump(mode="json") for c in constraints],
-        "Tasks": [_task(engine, flags, inputs or [])],
+        "Tasks": [
+            _task(engine, flags, flag_inputs(flags) if inputs is None else inputs)
+        ],
     }
     try:
         job = Job.model_validate(spec)
@@ -263,7 +284,7 @@ __all__ = [
     "JobFlags",
     "build_job",
     "docker_engine",
+    "flag_inputs",
     "job_yaml",
     "wasm_engine",
-    "wasm_inputs",
 ]

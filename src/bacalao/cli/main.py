@@ -16,11 +16,14 @@ from typing import Any
 
 import click
 
+from .agent import agent, node_id
+from .config_cmd import config
 from .context import DEFAULT_HOST, DEFAULT_PORT, Target
 from .errors import as_cli_error, debugging
 from .jobs import job
+from .legacy import legacy_describe, legacy_get, legacy_list
 from .nodes import node
-from .run import docker, wasm
+from .run import docker, legacy_run, wasm
 from .serve import devstack, serve
 from .version import version
 
@@ -63,6 +66,7 @@ class BacalaoGroup(click.Group):
 Examples:
   bacalao devstack                          # three local nodes on ports 1234-1236
   bacalao docker run busybox -- echo hello  # run a job and print its output
+  bacalao job run examples/specs/hello_world.yml
   bacalao job list
   bacalao --api-port 21000 node list""",
 )
@@ -92,8 +96,16 @@ def cli(ctx: click.Context, api_host: str, api_port: int) -> None:
     ctx.obj = Target(api_host, api_port, explicit)
 
 
-for command in (docker, wasm, job, node, serve, devstack, version):
+for command in (docker, wasm, job, node, agent, config, serve, devstack, version):
     cli.add_command(command)
+cli.add_command(node_id, "id")
+for name, legacy in (
+    ("run", legacy_run),
+    ("list", legacy_list),
+    ("describe", legacy_describe),
+    ("get", legacy_get),
+):
+    cli.add_command(legacy, name)
 
 
 def main(argv: list[str] | None = None) -> None:

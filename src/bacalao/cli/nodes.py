@@ -1,4 +1,5 @@
-"""`bacalao node list`: the nodes the targeted node knows, and what they offer."""
+"""`bacalao node list|describe`: the nodes the targeted node knows, and what
+they offer (by ID or unique ID prefix)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from .context import api_options, client_for
-from .output import output_option, render, table
+from .output import View, key_values, view_options
 
 if TYPE_CHECKING:
     from ..models.node import NodeState
@@ -29,7 +30,7 @@ def _gib(n: int) -> str:
     return f"{n / 1024**3:.1f} GiB"
 
 
-def node_row(node: NodeState) -> list[str]:
+def node_row(node: NodeState, view: View = View()) -> list[str]:
     info = node.Info
     compute = info.ComputeNodeInfo
     labels = " ".join(f"{k}={v}" if v else k for k, v in sorted(info.Labels.items()))
@@ -45,7 +46,7 @@ def node_row(node: NodeState) -> list[str]:
     engines = ",".join(compute.ExecutionEngines) if compute else ""
     status = node.ConnectionState.Status
     return [
-        info.NodeID,
+        info.NodeID if view.wide else info.NodeID[-12:],
         info.NodeType,
         node.Membership,
         status,
@@ -74,36 +75,81 @@ Examples:
     default="",
     help="id, type, available_cpu, available_memory, available_disk, available_gpu.",
 )
-@click.option("--order-reversed", is_flag=True)
+@click.option("--reverse", "--order-reversed", "reverse", is_flag=True)
 @click.option("--labels", default="", metavar="SELECTOR", help="e.g. 'region=eu,gpu'.")
 @click.option("--filter-approval", default="", help="PENDING, APPROVED or REJECTED.")
 @click.option("--filter-status", default="", help="CONNECTED or DISCONNECTED.")
-@output_option()
+@view_options()
 @api_options
 @click.pass_context
 def list_nodes(
     ctx: click.Context,
     limit: int,
     order_by: str,
-    order_reversed: bool,
+    reverse: bool,
     labels: str,
     filter_approval: str,
     filter_status: str,
-    output: str,
+    view: View,
 ) -> None:
     """List the nodes this node knows of (available / total resources)."""
     response = client_for(ctx).nodes(
         limit=limit or None,
         order_by=order_by or None,
-        reverse=order_reversed,
+        reverse=reverse,
         labels=labels or None,
         filter_approval=filter_approval or None,
         filter_status=filter_status or None,
     )
-    if output != "table":
-        click.echo(render(response, output))
-        return
-    click.echo(table(NODE_COLUMNS, [node_row(n) for n in response.Nodes]))
+    rows = [node_row(n, view) for n in response.Nodes]
+    view.echo(response, lambda: view.table(NODE_COLUMNS, rows))
 
 
-__all__ = ["node"]
+def describe_node(state: NodeState) -> str:
+    """Key/value text of one node: who it is, what it offers, how full it is."""
+    info = state.Info
+    compute = info.ComputeNodeInfo
+    pairs = [
+        ("ID", info.NodeID),
+        ("Type", info.NodeType),
+        ("Approval", state.Membership),
+        ("Status", state.ConnectionState.Status),
+        ("Labels", " ".join(f"{k}={v}" for k, v in sorted(info.Labels.items()))),
+        ("Version", info.BacalhauVersion.GitVersion),
+        ("API", info.ApiAddress),
+        ("Addresses", " ".join(info.Addresses)),
+    ]
+    if compute is not None:
+        free, total = compute.AvailableCapacity, compute.MaxCapacity
+        pairs += [
+            ("Engines", ", ".join(compute.ExecutionEngines)),
+            ("Publishers", ", ".join(compute.Publishers)),
+            ("Storage", ", ".join(compute.StorageSources)),
+            ("CPU (free / total)", f"{free.CPU:g} / {total.CPU:g}"),
+            ("Memory", f"{_gib(free.Memory)} / {_gib(total.Memory)}"),
+            ("Disk", f"{_gib(free.Disk)} / {_gib(total.Disk)}"),
+            ("GPU", f"{free.GPU} / {total.GPU}"),
+            ("Running", str(compute.RunningExecutions)),
+            ("Queued", str(compute.EnqueuedExecutions)),
+        ]
+    return key_values(pairs)
+
+
+@node.command(
+    "describe",
+    epilog="""\b
+Examples:
+  bacalao node describe 12D3KooWRx
+  bacalao node describe 12D3KooWRx --output json""",
+)
+@click.argument("node_id", metavar="ID")
+@view_options()
+@api_options
+@click.pass_context
+def describe(ctx: click.Context, node_id: str, view: View) -> None:
+    """Show one node (by ID or unique ID prefix)."""
+    response = client_for(ctx).node(node_id)
+    view.echo(response.Node, lambda: describe_node(response.Node))
+
+
+__all__ = ["describe_node", "node", "node_row"]

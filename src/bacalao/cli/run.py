@@ -1,17 +1,18 @@
-"""`bacalao docker run` and `bacalao wasm run`: build a job from flags, run it."""
+"""`bacalao docker run`, `bacalao wasm run` and the legacy `bacalao run`:
+build a job from flags, then run it (see `progress`)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import click
 
 from .context import api_options, client_for
 from .errors import CliError
-from .flags import GoFlagsCommand, job_flags, runtime_flags, task_flags
+from .flags import GoFlagsCommand, download_flags, job_flags, runtime_flags, task_flags
 
-MAX_INLINE_MODULE = 7 * 1024 * 1024  # base64 of it must fit the API's 10 MB body
+WASM_DIR = "/app"
+IMPORTS_DIR = "/app/imports"
 
 
 def _task_args(args: tuple[str, ...]) -> list[str]:
@@ -20,23 +21,53 @@ def _task_args(args: tuple[str, ...]) -> list[str]:
 
 
 def _run(
-    ctx: click.Context, engine: dict[str, Any], options: dict[str, Any], **extra: Any
+    ctx: click.Context,
+    engine: dict[str, Any],
+    options: dict[str, Any],
+    inputs: list[dict[str, Any]] | None = None,
 ) -> None:
     from .jobspec import JobFlags, build_job, job_yaml
     from .progress import RunOptions, submit_and_wait
 
-    job = build_job(engine, JobFlags.from_options(options), **extra)
+    job = build_job(engine, JobFlags.from_options(options), inputs)
     if options["dry_run"]:
         click.echo(job_yaml(job))
         return
-    run = RunOptions(
-        wait=options["wait"],
-        wait_timeout=options["wait_timeout_secs"],
-        id_only=options["id_only"],
-    )
     submit_and_wait(
-        client_for(ctx), job, run, prog=ctx.find_root().info_name or "bacalao"
+        client_for(ctx),
+        job,
+        RunOptions.from_options(options),
+        prog=ctx.find_root().info_name or "bacalao",
     )
+
+
+def _docker_options(command: Any) -> Any:
+    for option in (
+        api_options,
+        click.option(
+            "--entrypoint", multiple=True, help="Override the image's entrypoint."
+        ),
+        click.option(
+            "-w", "--workdir", default="", help="Working directory in the container."
+        ),
+        download_flags,
+        runtime_flags,
+        task_flags,
+        job_flags,
+    ):
+        command = option(command)
+    return command
+
+
+DOCKER_EXAMPLES = """\b
+Examples:
+  bacalao docker run busybox -- echo hello
+  bacalao docker run --cpu 500m --memory 256Mb -e NAME=world busybox \\
+      -- sh -c 'echo hello $NAME'
+  bacalao docker run -i ipfs://QmCID:/data -o out:/outputs -p local --download \\
+      busybox -- cp -r /data /outputs
+  bacalao docker run --wait=false --id-only ubuntu:24.04 -- date
+  bacalao docker run --dry-run busybox -- echo hi > job.yaml"""
 
 
 @click.group()
@@ -44,25 +75,8 @@ def docker() -> None:
     """Run jobs in Docker containers."""
 
 
-@docker.command(
-    "run",
-    cls=GoFlagsCommand,
-    epilog="""\b
-Examples:
-  bacalao docker run busybox -- echo hello
-  bacalao docker run --cpu 500m --memory 256Mb -e NAME=world busybox \\
-      -- sh -c 'echo hello $NAME'
-  bacalao docker run --wait=false --id-only ubuntu:24.04 -- date
-  bacalao docker run --dry-run busybox -- echo hi > job.yaml""",
-)
-@job_flags
-@task_flags
-@runtime_flags
-@click.option("-w", "--workdir", default="", help="Working directory in the container.")
-@click.option(
-    "--entrypoint", multiple=True, help="Override the image's entrypoint (repeatable)."
-)
-@api_options
+@docker.command("run", cls=GoFlagsCommand, epilog=DOCKER_EXAMPLES)
+@_docker_options
 @click.argument("image")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 @click.pass_context
@@ -85,6 +99,39 @@ def docker_run(
     _run(ctx, engine, options)
 
 
+@click.command(
+    "run",
+    cls=GoFlagsCommand,
+    epilog="""\b
+Examples:
+  bacalao run busybox "echo hello"
+  bacalao run --id-only ubuntu:24.04 "date -u"
+  bacalao run busybox -- ls -la /""",
+)
+@_docker_options
+@click.argument("image")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@click.pass_context
+def legacy_run(
+    ctx: click.Context,
+    /,
+    image: str,
+    args: tuple[str, ...],
+    workdir: str,
+    entrypoint: tuple[str, ...],
+    **options: Any,
+) -> None:
+    """Legacy form of `docker run`: IMAGE "CMD" (CMD split as a shell would)."""
+    import shlex
+
+    from .jobspec import docker_engine
+
+    words = _task_args(args)
+    if len(words) == 1:
+        words = shlex.split(words[0])
+    _run(ctx, docker_engine(image, words, entrypoint, workdir), options)
+
+
 @click.group()
 def wasm() -> None:
     """Run WebAssembly (WASI) modules as jobs."""
@@ -96,49 +143,72 @@ def wasm() -> None:
     epilog="""\b
 Examples:
   bacalao wasm run hello.wasm
-  bacalao wasm run --entry-point main -e GREETING=hi tool.wasm -- --verbose input.txt
-  bacalao wasm run --memory 64Mb --timeout 30 --id-only app.wasm""",
+  bacalao wasm run --entry-point main -e GREETING=hi tool.wasm -- --verbose in.txt
+  bacalao wasm run -I lib.wasm -U https://example.com/m.wasm app.wasm
+  bacalao wasm run https://example.com/app.wasm
+  bacalao wasm run -i ipfs://QmCID:/app/app.wasm /app/app.wasm""",
 )
 @job_flags
 @task_flags
 @runtime_flags
+@download_flags
 @click.option(
     "--entry-point", default="_start", show_default=True, help="Function to call."
 )
+@click.option(
+    "-I",
+    "--import-module-volumes",
+    "import_volumes",
+    multiple=True,
+    metavar="MODULE",
+    help="A module to link (local file, storage URI or --input target).",
+)
+@click.option(
+    "-U",
+    "--import-module-urls",
+    "import_urls",
+    multiple=True,
+    metavar="URL",
+    help="A module to link, downloaded from URL.",
+)
 @api_options
-@click.argument("module", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("module")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 @click.pass_context
 def wasm_run(
     ctx: click.Context,
     /,
-    module: Path,
+    module: str,
     args: tuple[str, ...],
     entry_point: str,
+    import_volumes: tuple[str, ...],
+    import_urls: tuple[str, ...],
     **options: Any,
 ) -> None:
-    """Send the local MODULE inline and run it with ARGS, then print its output.
+    """Run the WASM MODULE with ARGS as a job, then print its output.
 
-    The module lands at /app/<file name> in the task; ARGS are its argv.
+    MODULE is a local file (sent inline, landing at /app/<name>), a URL or
+    storage URI, or the target of an --input. ARGS are its argv.
     """
-    from .jobspec import wasm_engine, wasm_inputs
+    from .inputs import module_source
+    from .jobspec import JobFlags, flag_inputs, wasm_engine
 
-    try:
-        data = module.read_bytes()
-    except OSError as exc:
-        raise CliError(f"cannot read {module}: {exc.strerror or exc}") from None
-    if len(data) > MAX_INLINE_MODULE:
-        raise CliError(
-            f"{module} is {len(data) // 1024 // 1024} MB: too large to send inline "
-            f"(at most {MAX_INLINE_MODULE // 1024 // 1024} MB)"
-        )
-    target, source = wasm_inputs(module.name, data)
-    _run(
-        ctx,
-        wasm_engine(target, _task_args(args), entry_point),
-        options,
-        inputs=[source],
-    )
+    for url in import_urls:
+        if not url.startswith(("http://", "https://")):
+            raise CliError(
+                f"invalid --import-module-urls {url!r}: not an http(s) URL",
+                "give local modules with -I/--import-module-volumes",
+            )
+    inputs = flag_inputs(JobFlags.from_options(options))
+    target, source = module_source(module, WASM_DIR, inputs)
+    added = [source] if source else []
+    imports = []
+    for given in (*import_volumes, *import_urls):
+        import_target, import_source = module_source(given, IMPORTS_DIR, inputs + added)
+        imports.append(import_target)
+        added += [import_source] if import_source else []
+    engine = wasm_engine(target, _task_args(args), entry_point, imports)
+    _run(ctx, engine, options, inputs + added)
 
 
-__all__ = ["docker", "wasm"]
+__all__ = ["docker", "legacy_run", "wasm"]

@@ -143,6 +143,28 @@ class IsAliveResponse(WireModel):
         return self.Status == "OK"
 
 
+class ExecutionLog(WireModel):
+    """One line of a task's output; `Type` 1 is stdout, 2 stderr. As
+    Bacalhau sends it, `Line` ends with its newline."""
+
+    Type: int = 0
+    Line: str = ""
+
+
+class LogStreamMessage(WireModel):
+    """One frame of the logs websocket: a line, or an `error` that ends it."""
+
+    value: ExecutionLog = Field(default_factory=ExecutionLog)
+    error: str = ""
+
+    @model_serializer(mode="wrap")
+    def _omit_no_error(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if not data.get("error"):
+            data.pop("error", None)
+        return data
+
+
 class APIError(WireModel):
     """The error body every failed request gets (Bacalhau's `APIError`)."""
 
@@ -165,6 +187,7 @@ class APIError(WireModel):
 
 __all__ = [
     "APIError",
+    "ExecutionLog",
     "GetJobResponse",
     "GetNodeResponse",
     "IsAliveResponse",
@@ -174,6 +197,7 @@ __all__ = [
     "ListJobsResponse",
     "ListNodesResponse",
     "ListResponse",
+    "LogStreamMessage",
     "PutJobRequest",
     "PutJobResponse",
     "StopJobRequest",

@@ -18,7 +18,9 @@ def decode_data_url(url: str) -> bytes:
     header, _, payload = url[5:].partition(",")
     if header.endswith(";base64"):
         try:
-            return base64.b64decode(payload, validate=True)
+            # line breaks are allowed in base64 text (Go's decoder skips them)
+            text = payload.replace("\r", "").replace("\n", "")
+            return base64.b64decode(text, validate=True)
         except (binascii.Error, ValueError):
             raise ValueError("data: URL is not valid base64") from None
     return unquote_to_bytes(payload)

@@ -51,13 +51,6 @@ class Ranking:
     refusals: Counter[str] = field(default_factory=Counter)
     considered: int = 0
 
-    @property
-    def static_only(self) -> bool:
-        """True when every refusal is one that waiting cannot fix."""
-        if not self.considered:
-            return False
-        return all(not r.startswith(_TRANSIENT) for r in self.refusals)
-
     def explain(self) -> str:
         if not self.considered:
             return "no compute nodes are known to this orchestrator yet"
@@ -68,9 +61,6 @@ class Ranking:
             + "; ".join(parts)
             + ")"
         )
-
-
-_TRANSIENT = ("disconnected", "already")
 
 
 def refusal(node: NodeView, need: Requirements) -> str | None:

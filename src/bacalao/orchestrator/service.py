@@ -21,6 +21,7 @@ from ..config import NodeConfig
 from ..models.execution import Execution
 from ..models.ids import new_evaluation_id, now_ns, short_node_id
 from ..models.job import Job
+from ..models.resources import Resources
 from ..models.states import ExecutionDesiredStateType, ExecutionStateType, JobStateType
 from ..models.wire import (
     Ack,
@@ -369,15 +370,15 @@ class Orchestrator:
             calls.start_soon(self._ask_bid, record.job, execution)
 
     def _requirements(self, job: Job) -> Requirements:
-        from ..models.resources import Resources
-
         return Requirements.of(job, job.task.Resources.parsed(Resources()))
 
     async def _unplaceable(self, record: JobRecord, ranking: Ranking) -> None:
         reason = self._explain(record, ranking)
         now = trio.current_time()
-        transient = not ranking.static_only or any(
-            d.transient for d in record.declined.values()
+        transient = (
+            not ranking.considered
+            or "disconnected" in ranking.refusals
+            or any(d.transient for d in record.declined.values())
         )
         limit = record.job.task.Timeouts.QueueTimeout or (
             self.config.queue_timeout if transient else 0

@@ -1,0 +1,79 @@
+"""`bacalao job run FILE|-`: run a job spec written in Bacalhau's format."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .context import api_options, client_for
+from .errors import CliError
+from .flags import GoFlagsCommand, download_flags, runtime_flags
+
+
+def read_spec(file: str | None) -> tuple[str, str]:
+    """The spec's text and a name for it in messages: a file, or stdin."""
+    if file in (None, "-"):
+        if file is None and sys.stdin.isatty():
+            raise CliError(
+                "no job spec given", "name a YAML or JSON file, or pipe one in with -"
+            )
+        return sys.stdin.read(), "stdin"
+    path = Path(file)
+    try:
+        return path.read_text(), str(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise CliError(
+            f"cannot read {path}: {reason}", "check the path of the job spec"
+        ) from None
+
+
+@click.command(
+    "run",
+    cls=GoFlagsCommand,
+    context_settings={"allow_interspersed_args": True},
+    epilog="""\b
+Examples:
+  bacalao job run examples/specs/hello_world.yml
+  bacalao job run --wait=false --id-only job.json
+  bacalao job run --follow examples/specs/noop.yaml
+  cat job.yaml | bacalao job run -
+  bacalao docker run --dry-run busybox -- echo hi | bacalao job run -""",
+)
+@runtime_flags
+@download_flags
+@click.option("--hide-warnings", is_flag=True, help="Do not print the node's warnings.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Submit even if a job of this name exists with the same spec.",
+)
+@api_options
+@click.argument("file", required=False, metavar="FILE|-")
+@click.pass_context
+def run(ctx: click.Context, /, file: str | None, **options: Any) -> None:
+    """Run the job spec in FILE (YAML or JSON; `-` or a pipe: stdin).
+
+    Specs written for Bacalhau run unchanged; keys match case-insensitively.
+    """
+    from .jobspec import job_yaml
+    from .progress import RunOptions, submit_and_wait
+    from .specfile import load_spec
+
+    text, source = read_spec(file)
+    job = load_spec(text, source)
+    if options["dry_run"]:
+        click.echo(job_yaml(job))
+        return
+    submit_and_wait(
+        client_for(ctx),
+        job,
+        RunOptions.from_options(options),
+        prog=ctx.find_root().info_name or "bacalao",
+    )
+
+
+__all__ = ["read_spec", "run"]
