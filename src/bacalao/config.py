@@ -48,7 +48,13 @@ class NodeConfig(BaseModel):
     max_queued: int = Field(16, ge=0)
     docker_network_modes: list[str] = Field(default_factory=lambda: ["None", "Default"])
     allowed_images: list[str] | None = None
-    output_cap_bytes: int = Field(64 * 1024, ge=1024)
+    # host paths `local` inputs may use: globs, `:rw` to allow writing
+    allowed_local_paths: list[str] = Field(default_factory=list)
+    gpus: int = Field(0, ge=0)  # GPUs docker tasks may ask for
+    # HTTP-network tasks may reach private (RFC 1918) addresses via the proxy
+    http_private_addresses: bool = False
+    output_cap_bytes: int = Field(64 * 1024, ge=1024)  # of stdout/stderr in RunOutput
+    log_cap_bytes: int = Field(64 * 1024**2, ge=1024)  # of stdout/stderr on disk
     # orchestration
     queue_timeout: float = Field(60.0, ge=0)
     node_timeout: float = Field(5.0, gt=0)

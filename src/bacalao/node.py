@@ -213,9 +213,14 @@ async def usable_executors(config: NodeConfig, node_id: str) -> dict[str, Execut
         engines=tuple(config.engines or ("docker", "wasm")),
         noop_enabled=config.allow_noop,
         output_bytes=config.output_cap_bytes,
+        log_bytes=config.log_cap_bytes,
+        allowed_local_paths=tuple(config.allowed_local_paths),
+        disk_path=config.repo,
         docker=DockerConfig(
             networks=tuple(config.docker_network_modes),
             images=tuple(config.allowed_images or ()),
+            gpus=config.gpus,
+            http_private=config.http_private_addresses,
         ),
     )
     names = settings.default_engines()
@@ -245,7 +250,7 @@ def machine_capacity(config: NodeConfig) -> Resources:
         Disk=config.max_disk
         if config.max_disk is not None
         else _free_disk(config.repo),
-        GPU=0,
+        GPU=config.gpus,
     )
 
 

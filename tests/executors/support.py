@@ -27,7 +27,7 @@ def make_job(engine: str, params: dict[str, Any], **task: Any) -> Job:
 def labelled(client: Any, key: str, value: str) -> list[Any]:
     """Containers (running or not) carrying label key=value."""
     found: list[Any] = client.containers.list(
-        all=True, filters={"label": f"{key}={value}"}
+        all=True, sparse=True, filters={"label": f"{key}={value}"}
     )
     return found
 

@@ -168,6 +168,11 @@ async def test_output_is_capped(
     assert (result.Stdout, result.StdoutTruncated) == ("0123456789", True)
     assert (result.STDERR, result.StderrTruncated) == ("small\n", False)
     assert (request.results_dir / "stdout").stat().st_size == 1000
+    assert (request.results_dir / "stdout.truncated").read_text() == (
+        "stdout was cut after 1000 bytes: this node keeps at most that much of "
+        "each output stream of a task\n"
+    )
+    assert not (request.results_dir / "stderr.truncated").exists()
 
 
 async def test_missing_image_says_so(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pydantic
 import pytest
@@ -63,18 +64,28 @@ def test_config_is_frozen_and_checked():
 @pytest.mark.parametrize(
     ("network", "refused"),
     [
-        ("None", None),
-        ("Default", None),
-        ("Full", None),
-        ("Bridge", None),
-        ("Host", "not accepted here"),
-        ("HTTP", "not supported by the docker executor"),
+        ({"Type": "None"}, None),
+        ({"Type": "Default"}, None),
+        ({"Type": "Full"}, None),
+        ({"Type": "Bridge"}, None),
+        ({"Type": "Host"}, "not accepted here"),
+        ({"Type": "HTTP"}, "needs at least one domain in Network.Domains"),
+        ({"Type": "HTTP", "Domains": ["example.com", ".pypi.org"]}, None),
+        ({"Type": "HTTP", "Domains": ["a b"]}, "invalid domain 'a b'"),
     ],
 )
-def test_docker_refuses_networks(network: str, refused: str | None):
-    job = make_job("docker", {"Image": "busybox"}, Network={"Type": network})
+def test_docker_refuses_networks(network: dict[str, Any], refused: str | None):
+    job = make_job("docker", {"Image": "busybox"}, Network=network)
     reason = DockerExecutor().refuse(job)
     assert (reason is None) if refused is None else refused in (reason or "")
+
+
+def test_node_config_decides_which_networks_are_accepted():
+    executor = DockerExecutor(DockerConfig(networks=("None", "Default")))
+    job = make_job("docker", {"Image": "busybox"}, Network={"Type": "HTTP"})
+    assert executor.refuse(job) == (
+        "network type HTTP is not accepted here (accepted: None, Default)"
+    )
 
 
 def test_docker_refuses_images_gpus_and_bad_specs():

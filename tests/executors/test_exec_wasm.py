@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +15,12 @@ from bacalao.executors.base import OutputLimits, StagedInput
 from bacalao.executors.config import WasmConfig
 from bacalao.executors.exceptions import ExecutionTimeout, ExecutorError
 from bacalao.executors.wasm import WasmExecutor
+from bacalao.executors.wasm_poll import (
+    Interrupt,
+    Interrupted,
+    parse_subscriptions,
+    poll,
+)
 from bacalao.models.resources import Resources
 
 from .support import MakeRequest, make_job
@@ -174,6 +181,41 @@ async def test_cancellation_stops_the_module(
     assert time.process_time() - cpu_before < 0.1
 
 
+async def test_a_short_sleep_ends_by_itself(
+    executor: WasmExecutor, make_request: MakeRequest, wasm_input: WasmInput
+):
+    request = make_request("wasm", params("sleep", "50"), inputs=[wasm_input("sleep")])
+    started = time.monotonic()
+    with trio.fail_after(5):
+        result = await executor.run(request)
+    assert (result.Stdout, result.ExitCode) == ("woke up\n", 0)
+    assert time.monotonic() - started >= 0.05
+
+
+async def test_timeout_stops_a_module_asleep_in_wasi(
+    executor: WasmExecutor, make_request: MakeRequest, wasm_input: WasmInput
+):
+    # sleeps an hour inside poll_oneoff, where no epoch check can reach it
+    request = make_request(
+        "wasm", params("sleep"), inputs=[wasm_input("sleep")], timeout=0.3
+    )
+    started = time.monotonic()
+    with trio.fail_after(5), pytest.raises(ExecutionTimeout, match=r"0\.3 s"):
+        await executor.run(request)
+    assert time.monotonic() - started < 1.3
+    assert (request.results_dir / "stdout").read_text() == ""
+
+
+async def test_cancellation_wakes_a_sleeping_module(
+    executor: WasmExecutor, make_request: MakeRequest, wasm_input: WasmInput
+):
+    request = make_request("wasm", params("sleep"), inputs=[wasm_input("sleep")])
+    with trio.fail_after(5), trio.move_on_after(0.3) as scope:
+        await executor.run(request)
+    assert scope.cancelled_caught
+    assert time.monotonic() - scope.deadline < 1
+
+
 async def test_memory_limit_stops_growth(
     executor: WasmExecutor, make_request: MakeRequest, wasm_input: WasmInput
 ):
@@ -325,3 +367,31 @@ def test_refuses_network_and_unknown_modules():
     assert "no network" in (executor.refuse(networked) or "")
     assert "not the target of any input source" in (executor.refuse(unknown) or "")
     assert "invalid wasm engine spec" in (executor.refuse(make_job("wasm", {})) or "")
+
+
+def subscription(tag: int, clock: int = 1, timeout: int = 0, flags: int = 0) -> bytes:
+    head = struct.pack("<QB7x", 7, tag)
+    return head + struct.pack("<I4xQQH6x", clock, timeout, 0, flags)
+
+
+def test_poll_oneoff_reports_ready_descriptors_at_once():
+    interrupt = Interrupt(wasmtime.Engine())
+    subs = parse_subscriptions(subscription(1) + subscription(0, timeout=10**18))
+    events = poll(subs, interrupt)
+    assert [struct.unpack_from("<QHB", e) for e in events] == [(7, 0, 1)]
+
+
+def test_poll_oneoff_clocks_in_the_past_fire_at_once():
+    interrupt = Interrupt(wasmtime.Engine())
+    past = subscription(0, clock=0, timeout=time.time_ns() - 10**9, flags=1)
+    started = time.monotonic()
+    assert len(poll(parse_subscriptions(past), interrupt)) == 1
+    assert time.monotonic() - started < 0.1
+
+
+def test_poll_oneoff_sleeps_until_interrupted():
+    interrupt = Interrupt(wasmtime.Engine())
+    forever = parse_subscriptions(subscription(0, timeout=2**64 - 1))
+    interrupt.fire()
+    with pytest.raises(Interrupted):
+        poll(forever, interrupt)

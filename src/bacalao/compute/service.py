@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +54,7 @@ log = logging.getLogger(__name__)
 E = ExecutionStateType
 
 RUNNING_REPORT_DELAY = 0.05
+REMEMBERED_ANSWERS = 10_000
 DEFAULT_NEED = Resources(CPU=0.1, Memory=64 * 1024**2)
 
 
@@ -98,12 +100,13 @@ class Compute:
         self._api_base = api_base
         self._on_capacity_change = on_capacity_change
         self._local: dict[str, _Local] = {}
-        self._answers: dict[str, Bid] = {}
+        # recent answers, so a repeated ask gets the same one (bounded)
+        self._answers: OrderedDict[str, Bid] = OrderedDict()
         self._results_root = config.repo / "executions"
         self._nursery: trio.Nursery | None = None
         self.offer = Offer(
             engines=frozenset(executors),
-            storage=frozenset(_storage_types()),
+            storage=frozenset(_storage_types(config)),
             publishers=frozenset(_publisher_types()),
         )
         rpc.register(ASK_BID, self._on_ask_bid)
@@ -188,6 +191,8 @@ class Compute:
             NodeID=self.node_id,
         )
         self._answers[execution.ID] = bid
+        if len(self._answers) > REMEMBERED_ANSWERS:
+            self._answers.popitem(last=False)
         if decision.accept:
             # an accepted bid is the go-ahead: run now, or queue for capacity
             local = _Local(execution, request.RequesterID or peer, need)
@@ -302,7 +307,11 @@ class Compute:
             lambda: results.mkdir(parents=True, exist_ok=True)
         )
         try:
-            inputs = await stage_inputs(job.task.InputSources, work)
+            inputs = await stage_inputs(
+                job.task.InputSources,
+                work,
+                allowed_local_paths=self.config.allowed_local_paths,
+            )
             timeouts = job.task.Timeouts
             request = ExecutionRequest(
                 execution_id=execution.ID,
@@ -315,7 +324,10 @@ class Compute:
                     or timeouts.TotalTimeout
                     or self.config.default_execution_timeout
                 ),
-                limits=OutputLimits(output_bytes=self.config.output_cap_bytes),
+                limits=OutputLimits(
+                    output_bytes=self.config.output_cap_bytes,
+                    log_bytes=self.config.log_cap_bytes,
+                ),
             )
             executor = self.executors[job.task.Engine.Type.lower()]
             result = await executor.run(request)
@@ -353,10 +365,10 @@ class Compute:
             await self.sender.send(requester, update)
 
 
-def _storage_types() -> tuple[str, ...]:
-    from ..storage import SUPPORTED
+def _storage_types(config: NodeConfig) -> tuple[str, ...]:
+    from ..storage import supported
 
-    return SUPPORTED
+    return supported(config.allowed_local_paths)
 
 
 def _publisher_types() -> tuple[str, ...]:

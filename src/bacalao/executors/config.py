@@ -6,6 +6,8 @@ One frozen pydantic model with a section per engine, passed explicitly to
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..models.job import NETWORK_TYPES
@@ -23,8 +25,12 @@ class DockerConfig(BaseModel):
         None, description="engine address (e.g. unix:///var/run/docker.sock); None: env"
     )
     networks: tuple[str, ...] = Field(
-        ("Default", "None", "Full", "Bridge"),
+        ("Default", "None", "Full", "Bridge", "HTTP"),
         description="task network types this node accepts (Host is opt-in)",
+    )
+    http_private: bool = Field(
+        False,
+        description="HTTP-network tasks may reach private (RFC 1918) addresses",
     )
     images: tuple[str, ...] = Field(
         (), description="allowed image patterns (fnmatch, e.g. 'busybox:*'); empty: any"
@@ -69,6 +75,12 @@ class ExecutorsConfig(BaseModel):
     )
     log_bytes: int = Field(
         64 * 1024**2, ge=0, description="bytes of stdout/stderr kept on disk"
+    )
+    allowed_local_paths: tuple[str, ...] = Field(
+        (), description="host paths tasks may bind (see storage.local)"
+    )
+    disk_path: Path | None = Field(
+        None, description="where results are written; its free space bounds Disk"
     )
     docker: DockerConfig = Field(default_factory=DockerConfig)
     wasm: WasmConfig = Field(default_factory=WasmConfig)

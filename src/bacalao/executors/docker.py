@@ -5,11 +5,14 @@ One execution is one container, labelled with this node and the execution
 inputs bound read-only at their targets and output volumes bound writable.
 Its stdout and stderr are followed into the results folder while it runs.
 
+Its network is made by `docker_network` (for `HTTP`, an internal network
+and a filtering proxy of its own).
+
 Limits: the image is looked up (and pulled if missing) before the clock
 starts, so a pull never counts against `request.timeout`; a task that
 outlives the timeout is killed and `ExecutionTimeout` raised; cancelling
-`run` kills the container at once. The container is removed after every
-run; `cleanup` removes any a crashed node left behind.
+`run` kills the container at once. The container (and its network) is
+removed after every run; `cleanup` removes any a crashed node left behind.
 """
 
 from __future__ import annotations
@@ -28,9 +31,19 @@ from ..models.resources import format_bytes
 from .base import STDERR, STDOUT, ExecutionRequest
 from .config import DockerConfig
 from .docker_engine import DockerEngine
+from .docker_firewall import remove_leftover_rules
 from .docker_logs import LogPump
-from .docker_options import LABEL_MANAGED, LABEL_NODE, container_options, refusal
+from .docker_network import open_task_network, remove_network
+from .docker_options import (
+    LABEL_MANAGED,
+    LABEL_NODE,
+    container_name,
+    container_options,
+    labels,
+    refusal,
+)
 from .exceptions import ExecutionTimeout, ExecutorError
+from .guard import TaskGuard
 from .results import finish_results, prepare_results, time_budget
 
 logger = logging.getLogger(__name__)
@@ -56,17 +69,23 @@ class DockerExecutor:
     name = "docker"
 
     def __init__(
-        self, config: DockerConfig | None = None, *, node_id: str = ""
+        self,
+        config: DockerConfig | None = None,
+        *,
+        node_id: str = "",
+        guard: TaskGuard | None = None,
     ) -> None:
         self._config = config or DockerConfig()
         self._node_id = node_id
         self._engine = DockerEngine(self._config)
+        self._guard = guard or TaskGuard()
 
     async def check(self) -> str | None:
         try:
             await self._engine.ping()
         except ExecutorError as exc:
             return str(exc)
+        await self._guard.refresh()
         return None
 
     def refuse(self, job: Job) -> str | None:
@@ -74,36 +93,62 @@ class DockerExecutor:
             spec = docker_spec(job)
         except ExecutorError as exc:
             return str(exc)
-        return refusal(job, spec, self._config)
+        return refusal(job, spec, self._config) or self._guard.refusal(job)
 
     async def run(self, request: ExecutionRequest) -> RunCommandResult:
         spec = docker_spec(request.job)
         reason = refusal(request.job, spec, self._config)
         if reason is not None:
             raise ExecutorError(reason)
-        volumes = await trio.to_thread.run_sync(prepare_results, request)
-        await self._ensure_image(spec.Image)
-        options = container_options(request, spec, volumes, self._node_id)
-        container = await self._engine.create(options)
+        await self._guard.check(request.job)
         try:
-            return await self._run_container(container, request)
+            return await self._run(request, spec)
         finally:
-            with trio.CancelScope(shield=True):
-                await self._remove(container)
+            with trio.CancelScope(shield=True), trio.move_on_after(_REMOVE_SECONDS):
+                await self._guard.refresh()
 
     async def cleanup(self) -> None:
         labels = [f"{LABEL_MANAGED}=true", f"{LABEL_NODE}={self._node_id}"]
         try:
             leftovers = await self._engine.containers(labels)
+            networks = await self._engine.networks(labels)
         except ExecutorError as exc:
             logger.warning("docker cleanup skipped: %s", exc)
             return
         for container in leftovers:
             await self._remove(container)
+        for network in networks:
+            await remove_network(self._engine, network)
+        await remove_leftover_rules(self._node_id)
 
     async def aclose(self) -> None:
         """Close the connections to the engine."""
         await self._engine.close()
+
+    async def _run(
+        self, request: ExecutionRequest, spec: DockerEngineSpec
+    ) -> RunCommandResult:
+        volumes = await trio.to_thread.run_sync(prepare_results, request)
+        await self._ensure_image(spec.Image)
+        network = request.task.Network
+        async with open_task_network(
+            self._engine,
+            network.Type,
+            network.Domains,
+            name=container_name(request),
+            labels=labels(request, self._node_id),
+            config=self._config,
+            node_id=self._node_id,
+        ) as task_network:
+            options = container_options(
+                request, spec, volumes, self._node_id, task_network
+            )
+            container = await self._engine.create(options)
+            try:
+                return await self._run_container(container, request)
+            finally:
+                with trio.CancelScope(shield=True):
+                    await self._remove(container)
 
     async def _ensure_image(self, image: str) -> None:
         if await self._engine.has_image(image):

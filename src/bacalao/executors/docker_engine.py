@@ -114,6 +114,24 @@ class DockerEngine:
         filters = {"label": labels}
         return await self.call(client.containers.list, all=True, filters=filters)
 
+    async def create_network(self, name: str, labels: dict[str, str]) -> Any:
+        """An internal bridge network (no route out), inspected."""
+        client = await self.client()
+        network = await self.call(
+            client.networks.create,
+            name,
+            driver="bridge",
+            internal=True,
+            labels=labels,
+            check_duplicate=True,
+        )
+        await self.call(network.reload)
+        return network
+
+    async def networks(self, labels: list[str]) -> list[Any]:
+        client = await self.client()
+        return await self.call(client.networks.list, filters={"label": labels})
+
     async def close(self) -> None:
         """Close the client's connections (it reconnects on next use)."""
         client, self._client = self._client, None

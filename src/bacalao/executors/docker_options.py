@@ -1,8 +1,9 @@
 """What a task asks of Docker, worked out without talking to Docker.
 
-`container_options` turns an `ExecutionRequest` into the keyword arguments
-of `docker.DockerClient.containers.create`; `network_mode`, `image_allowed`
-and `refusal` are the decisions the executor's `refuse` is made of.
+`container_options` turns an `ExecutionRequest` (and the `TaskNetwork` made
+for it) into the keyword arguments of `docker.DockerClient.containers.create`;
+`image_allowed` and `refusal` are the decisions the executor's `refuse` is
+made of.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from ..models.job import Job
 from ..models.resources import Resources
 from .base import ExecutionRequest
 from .config import DockerConfig
+from .docker_network import TaskNetwork, network_mode
+from .http_policy import domain_problem
 from .results import OutputVolume
 
 LABEL_MANAGED = "bacalao.managed"
@@ -26,19 +29,7 @@ LABEL_NODE = "bacalao.node"
 LABEL_EXECUTION = "bacalao.execution-id"
 LABEL_JOB = "bacalao.job-id"
 
-_NETWORK_MODES = {
-    "Default": "none",
-    "None": "none",
-    "Host": "host",
-    "Full": "bridge",
-    "Bridge": "bridge",
-}
 _NAME_UNSAFE = re.compile(r"[^a-zA-Z0-9_.-]")
-
-
-def network_mode(network_type: str) -> str | None:
-    """Docker's network mode for a task network type; None if unsupported."""
-    return _NETWORK_MODES.get(network_type)
 
 
 def full_image_name(image: str) -> str:
@@ -60,18 +51,31 @@ def image_allowed(image: str, patterns: tuple[str, ...]) -> bool:
 
 def refusal(job: Job, spec: DockerEngineSpec, config: DockerConfig) -> str | None:
     """Why a node with `config` will not run `job` (None: it will)."""
-    network = job.task.Network.Type
-    if network_mode(network) is None:
-        return f"network type {network} is not supported by the docker executor"
-    if network not in config.networks:
-        accepted = ", ".join(config.networks) or "none"
-        return f"network type {network} is not accepted here (accepted: {accepted})"
+    reason = network_refusal(job, config)
+    if reason is not None:
+        return reason
     if not image_allowed(spec.Image, config.images):
         return f"image {spec.Image} is not in this node's allowed images"
     gpus = job.task.Resources.parsed().GPU
     if gpus > config.gpus:
         return f"task asks for {gpus} GPU(s), this node offers {config.gpus}"
     return None
+
+
+def network_refusal(job: Job, config: DockerConfig) -> str | None:
+    """Why this node will not give `job` the network it asks for (None: it will)."""
+    network = job.task.Network
+    if network_mode(network.Type) is None:
+        return f"network type {network.Type} is not supported by the docker executor"
+    if network.Type not in config.networks:
+        accepted = ", ".join(config.networks) or "none"
+        return (
+            f"network type {network.Type} is not accepted here (accepted: {accepted})"
+        )
+    if network.Type == "HTTP" and not network.Domains:
+        return "network type HTTP needs at least one domain in Network.Domains"
+    problems = [p for p in map(domain_problem, network.Domains) if p]
+    return problems[0] if problems else None
 
 
 def labels(request: ExecutionRequest, node_id: str) -> dict[str, str]:
@@ -89,23 +93,26 @@ def container_name(request: ExecutionRequest) -> str:
     return "bacalao-" + _NAME_UNSAFE.sub("_", request.execution_id)
 
 
-def environment(request: ExecutionRequest, spec: DockerEngineSpec) -> list[str]:
-    """Task.Env then the engine's EnvironmentVariables (the latter win)."""
+def environment(
+    request: ExecutionRequest, spec: DockerEngineSpec, network: TaskNetwork
+) -> list[str]:
+    """Task.Env, the engine's EnvironmentVariables, then the network's (last wins)."""
     merged = dict(request.task.Env)
     for item in spec.EnvironmentVariables:
         key, _, value = item.partition("=")
         merged[key] = value
+    merged.update(network.env)
     return [f"{key}={value}" for key, value in merged.items()]
 
 
 def mounts(request: ExecutionRequest, volumes: list[OutputVolume]) -> list[Mount]:
     """Inputs bound at their targets (read-only unless staged writable), outputs rw."""
     bound = [
-        Mount(i.target, str(i.host_path.resolve()), type="bind", read_only=i.read_only)
+        Mount(i.target, str(i.host_path.absolute()), type="bind", read_only=i.read_only)
         for i in request.inputs
     ]
     bound += [
-        Mount(v.target, str(v.host_path.resolve()), type="bind", read_only=False)
+        Mount(v.target, str(v.host_path.absolute()), type="bind", read_only=False)
         for v in volumes
     ]
     return bound
@@ -131,17 +138,19 @@ def container_options(
     spec: DockerEngineSpec,
     volumes: list[OutputVolume],
     node_id: str,
+    network: TaskNetwork | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments for `containers.create` (image first, as `image`)."""
+    network = network or TaskNetwork(network_mode(request.task.Network.Type) or "none")
     options: dict[str, Any] = {
         "image": spec.Image,
         "command": spec.Parameters or None,
         "entrypoint": spec.Entrypoint or None,
-        "environment": environment(request, spec),
+        "environment": environment(request, spec, network),
         "working_dir": spec.WorkingDirectory or None,
         "labels": labels(request, node_id),
         "name": container_name(request),
-        "network_mode": network_mode(request.task.Network.Type) or "none",
+        "network_mode": network.mode,
         "mounts": mounts(request, volumes),
     }
     options.update(resource_options(request.resources))

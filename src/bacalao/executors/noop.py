@@ -18,6 +18,7 @@ from ..models.execution import RunCommandResult
 from ..models.job import Job
 from .base import STDERR, STDOUT, ExecutionRequest
 from .exceptions import ExecutionTimeout, ExecutorError
+from .guard import TaskGuard
 from .output import CappedWriter
 from .results import finish_results, prepare_results, time_budget
 
@@ -35,6 +36,9 @@ class NoopExecutor:
 
     name = "noop"
 
+    def __init__(self, *, guard: TaskGuard | None = None) -> None:
+        self._guard = guard or TaskGuard()
+
     async def check(self) -> str | None:
         return None
 
@@ -43,10 +47,11 @@ class NoopExecutor:
             noop_spec(job)
         except ExecutorError as exc:
             return str(exc)
-        return None
+        return self._guard.refusal(job)
 
     async def run(self, request: ExecutionRequest) -> RunCommandResult:
         spec = noop_spec(request.job)
+        await self._guard.check(request.job)
         await trio.to_thread.run_sync(prepare_results, request)
         truncated = await trio.to_thread.run_sync(_write_logs, request, spec)
         await _pretend(spec.Duration, time_budget(request.timeout))

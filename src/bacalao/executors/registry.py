@@ -16,15 +16,18 @@ from ..models.job import Job
 from .base import Executor
 from .config import DockerConfig, ExecutorsConfig, WasmConfig
 from .docker import DockerExecutor
+from .guard import TaskGuard
 from .noop import NoopExecutor
 from .wasm import WasmExecutor
 
-ExecutorFactory = Callable[[ExecutorsConfig, str], Executor]
+ExecutorFactory = Callable[[ExecutorsConfig, str, TaskGuard], Executor]
 
 _FACTORIES: dict[str, ExecutorFactory] = {
-    "docker": lambda config, node_id: DockerExecutor(config.docker, node_id=node_id),
-    "wasm": lambda config, _node_id: WasmExecutor(config.wasm),
-    "noop": lambda _config, _node_id: NoopExecutor(),
+    "docker": lambda config, node_id, guard: DockerExecutor(
+        config.docker, node_id=node_id, guard=guard
+    ),
+    "wasm": lambda config, _node_id, guard: WasmExecutor(config.wasm, guard=guard),
+    "noop": lambda _config, _node_id, guard: NoopExecutor(guard=guard),
 }
 
 
@@ -45,6 +48,7 @@ def build_executors(
     """
     config = config or ExecutorsConfig()
     wanted = config.default_engines() if names is None else tuple(names)
+    guard = TaskGuard(config.allowed_local_paths, config.disk_path)
     executors: dict[str, Executor] = {}
     for name in wanted:
         key = name.strip().lower()
@@ -52,7 +56,7 @@ def build_executors(
         if factory is None:
             known = ", ".join(engine_names())
             raise UnknownEngine(f"no executor for engine {name!r} (one of {known})")
-        executors[key] = factory(config, node_id)
+        executors[key] = factory(config, node_id, guard)
     return executors
 
 

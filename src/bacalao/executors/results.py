@@ -1,8 +1,10 @@
 """The results folder an executor fills (see `base` for the contract).
 
 `prepare_results` creates the folder, empty `stdout`/`stderr` files and one
-folder per output volume; `finish_results` writes `exitCode` and builds the
-capped `RunCommandResult`. Both are blocking: call them in a worker thread.
+folder per output volume; `finish_results` writes `exitCode`, marks a log
+file that was cut with a `stdout.truncated`/`stderr.truncated` file next to
+it (saying where it was cut), and builds the capped `RunCommandResult`.
+Both are blocking: call them in a worker thread.
 `time_budget` reads a request's timeout the same way for every executor.
 
 Output volumes: each `ResultPath` is the folder `results_dir/<Name>` shown
@@ -25,7 +27,16 @@ from .output import read_head
 
 DEFAULT_OUTPUT = "outputs"
 DEFAULT_OUTPUT_PATH = "/outputs"
-_RESERVED = {STDOUT, STDERR, EXIT_CODE, ".", ".."}
+TRUNCATED = ".truncated"
+_RESERVED = {
+    STDOUT,
+    STDERR,
+    EXIT_CODE,
+    STDOUT + TRUNCATED,
+    STDERR + TRUNCATED,
+    ".",
+    "..",
+}
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,7 @@ def prepare_results(request: ExecutionRequest) -> list[OutputVolume]:
     request.results_dir.mkdir(parents=True, exist_ok=True)
     for name in (STDOUT, STDERR):
         (request.results_dir / name).write_bytes(b"")
+        (request.results_dir / (name + TRUNCATED)).unlink(missing_ok=True)
     for volume in volumes:
         volume.host_path.mkdir(parents=True, exist_ok=True)
     return volumes
@@ -81,8 +93,14 @@ def finish_results(
     *,
     logs_truncated: tuple[bool, bool] = (False, False),
 ) -> RunCommandResult:
-    """Write `exitCode` and read back the capped stdout and stderr."""
+    """Write `exitCode` and truncation marks; read back capped stdout and stderr."""
     (results_dir / EXIT_CODE).write_text(str(exit_code))
+    for name, cut in zip((STDOUT, STDERR), logs_truncated, strict=True):
+        if cut:
+            (results_dir / (name + TRUNCATED)).write_text(
+                f"{name} was cut after {limits.log_bytes} bytes: this node keeps "
+                f"at most that much of each output stream of a task\n"
+            )
     stdout, out_cut = read_head(results_dir / STDOUT, limits.output_bytes)
     stderr, err_cut = read_head(results_dir / STDERR, limits.output_bytes)
     return RunCommandResult(

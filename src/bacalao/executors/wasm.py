@@ -7,11 +7,10 @@ Its stdout and stderr go straight to the results folder (capped after the
 run). Memory is limited to the task's memory resource.
 
 The module runs in a worker thread (`wasm_runtime`); a watchdog task in
-the caller's nursery bumps the run's engine epoch when the timeout expires
+the caller's nursery fires the run's `Interrupt` when the timeout expires
 or the caller is cancelled, which traps the module at its next loop or
-call, so the thread ends promptly and never outlives `run`. (A module
-blocked inside a WASI host call, e.g. a long `poll_oneoff` sleep, only
-stops when that call returns.)
+call and wakes it from any `poll_oneoff` sleep (see `wasm_poll`), so the
+thread ends promptly and never outlives `run`.
 """
 
 from __future__ import annotations
@@ -22,7 +21,6 @@ from functools import partial
 from pathlib import Path
 
 import trio
-import wasmtime
 from pydantic import ValidationError
 
 from ..models.engines import WasmEngineSpec
@@ -31,9 +29,11 @@ from ..models.job import Job
 from .base import STDERR, STDOUT, ExecutionRequest
 from .config import WasmConfig
 from .exceptions import ExecutionTimeout, ExecutorError
+from .guard import TaskGuard
 from .output import cap_file
 from .results import finish_results, prepare_results, time_budget
-from .wasm_plan import WasmPlan, make_plan, stage_preopens
+from .wasm_plan import WasmPlan, make_plan, stage_preopens, target_of
+from .wasm_poll import Interrupt
 from .wasm_runtime import ModuleCache, new_engine, new_store, run_plan
 
 _NETWORKLESS = ("Default", "None")
@@ -50,8 +50,8 @@ def wasm_spec(job: Job) -> WasmEngineSpec:
 class _Watchdog:
     """Stops a run's module when the timeout expires or the caller cancels."""
 
-    def __init__(self, engine: wasmtime.Engine) -> None:
-        self._engine = engine
+    def __init__(self, interrupt: Interrupt) -> None:
+        self._interrupt = interrupt
         self.timed_out = False
 
     async def serve(self, seconds: float) -> None:
@@ -59,7 +59,7 @@ class _Watchdog:
             await trio.sleep(seconds)
             self.timed_out = True
         finally:
-            self._engine.increment_epoch()
+            self._interrupt.fire()
 
 
 class WasmExecutor:
@@ -67,12 +67,16 @@ class WasmExecutor:
 
     name = "wasm"
 
-    def __init__(self, config: WasmConfig | None = None) -> None:
+    def __init__(
+        self, config: WasmConfig | None = None, *, guard: TaskGuard | None = None
+    ) -> None:
         self._config = config or WasmConfig()
         self._cache = ModuleCache(self._config.module_cache)
         self._limiter: trio.CapacityLimiter | None = None
+        self._guard = guard or TaskGuard()
 
     async def check(self) -> str | None:
+        await self._guard.refresh()
         return None
 
     def refuse(self, job: Job) -> str | None:
@@ -80,13 +84,18 @@ class WasmExecutor:
             spec = wasm_spec(job)
         except ExecutorError as exc:
             return str(exc)
-        return _task_refusal(job) or _modules_refusal(job, spec)
+        return (
+            _task_refusal(job)
+            or _modules_refusal(job, spec)
+            or self._guard.refusal(job)
+        )
 
     async def run(self, request: ExecutionRequest) -> RunCommandResult:
         spec = wasm_spec(request.job)
         reason = _task_refusal(request.job)
         if reason is not None:
             raise ExecutorError(reason)
+        await self._guard.check(request.job)
         staging = await trio.to_thread.run_sync(_staging_dir, request.results_dir)
         try:
             plan = await trio.to_thread.run_sync(_plan, request, spec, staging)
@@ -94,6 +103,7 @@ class WasmExecutor:
         finally:
             with trio.CancelScope(shield=True):
                 await trio.to_thread.run_sync(shutil.rmtree, staging, True)
+                await self._guard.refresh()
         finish = partial(_finish, request, code)
         return await trio.to_thread.run_sync(finish)
 
@@ -111,8 +121,9 @@ class WasmExecutor:
     async def _run_plan(self, plan: WasmPlan, seconds: float) -> int:
         engine = new_engine()
         store = new_store(engine)
-        watchdog = _Watchdog(engine)
-        run = partial(run_plan, plan, engine, store, self._cache)
+        interrupt = Interrupt(engine)
+        watchdog = _Watchdog(interrupt)
+        run = partial(run_plan, plan, store, self._cache, interrupt)
         failure: ExecutorError | None = None
         async with trio.open_nursery() as nursery:
             nursery.start_soon(watchdog.serve, seconds)
@@ -152,7 +163,7 @@ def _modules_refusal(job: Job, spec: WasmEngineSpec) -> str | None:
     """
     targets = [i.Target for i in job.task.InputSources if i.Target]
     for module in [spec.EntryModule, *spec.ImportModules]:
-        if isinstance(module, str) and not _under_any(module, targets):
+        if isinstance(module, str) and not _under_any(target_of(module), targets):
             return f"wasm module {module!r} is not the target of any input source"
     return None
 

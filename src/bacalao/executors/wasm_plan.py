@@ -56,8 +56,10 @@ class WasmPlan:
 
 
 def target_of(module: str | InputSource) -> str:
-    """The guest path a module reference points at."""
-    return module.Target if isinstance(module, InputSource) else module
+    """The guest path a module reference points at (relative means from /,
+    as in Bacalhau's own `EntryModule: wasm.main` examples)."""
+    path = module.Target if isinstance(module, InputSource) else module
+    return posixpath.join("/", path)
 
 
 def find_input(

@@ -1,12 +1,17 @@
 """The blocking half of the WASM executor: compile, link and run a plan.
 
-`run_plan` runs in a worker thread. It is stopped from outside by bumping
-its engine's epoch: the store it is given has an epoch deadline of one
-tick, set before the thread starts, so any `increment_epoch` (timeout or
-cancellation) traps the module at its next loop or call. Each run has an
-engine of its own for that reason; compiled code is shared through
-`ModuleCache`, which keeps serialized modules by content hash (deserializing
-into a fresh engine costs ~0.1 ms where compiling costs milliseconds).
+`run_plan` runs in a worker thread. It is stopped from outside by its
+`Interrupt` (see `wasm_poll`), which bumps its engine's epoch: the store it
+is given has an epoch deadline of one tick, set before the thread starts,
+so the module traps at its next loop or call, and a module asleep in
+`poll_oneoff` wakes up and stops. Each run has an engine of its own for
+that reason; compiled code is shared through `ModuleCache`, which keeps
+serialized modules by content hash (deserializing into a fresh engine
+costs ~0.1 ms where compiling costs milliseconds).
+
+Memory: each module may have one linear memory (multi-memory is off),
+capped at the plan's `memory_limit`; the entry module and each of its
+`ImportModules` are capped separately.
 
 wasmtime errors are translated here: a trap raises `ExecutorError("wasm
 trap: ...")`, a module that fails to load, link or instantiate raises
@@ -24,12 +29,16 @@ import wasmtime
 
 from .exceptions import ExecutorError
 from .wasm_plan import WasmPlan
+from .wasm_poll import Interrupt, Interrupted, define_poll_oneoff
+
+_TABLE_ELEMENTS = 1_000_000
 
 
 def new_engine() -> wasmtime.Engine:
     """An engine whose stores can be interrupted through its epoch."""
     config = wasmtime.Config()
     config.epoch_interruption = True
+    config.wasm_multi_memory = False
     return wasmtime.Engine(config)
 
 
@@ -77,15 +86,17 @@ class ModuleCache:
 
 def run_plan(
     plan: WasmPlan,
-    engine: wasmtime.Engine,
     store: wasmtime.Store,
     cache: ModuleCache,
+    interrupt: Interrupt,
 ) -> int | None:
     """Run `plan` to its end: the exit code, or None if interrupted."""
     try:
         _configure(plan, store)
-        func = _instantiate(plan, engine, store, cache)
+        func = _instantiate(plan, store, cache, interrupt)
         func(store)
+    except Interrupted:
+        return None
     except wasmtime.ExitTrap as exc:
         return exc.code
     except wasmtime.Trap as exc:
@@ -121,18 +132,20 @@ def _configure(plan: WasmPlan, store: wasmtime.Store) -> None:
     for preopen in plan.preopens:
         wasi.preopen_dir(str(preopen.host), preopen.guest, preopen.writable)
     store.set_wasi(wasi)
-    if plan.memory_limit > 0:
-        store.set_limits(memory_size=plan.memory_limit)
+    memory = plan.memory_limit if plan.memory_limit > 0 else -1
+    store.set_limits(memory_size=memory, table_elements=_TABLE_ELEMENTS)
 
 
 def _instantiate(
     plan: WasmPlan,
-    engine: wasmtime.Engine,
     store: wasmtime.Store,
     cache: ModuleCache,
+    interrupt: Interrupt,
 ) -> wasmtime.Func:
+    engine = store.engine
     linker = wasmtime.Linker(engine)
     linker.define_wasi()
+    define_poll_oneoff(linker, interrupt)
     for name, path in plan.imports:
         linker.define_module(store, name, cache.load(engine, _read(path)))
     module = cache.load(engine, _read(plan.entry))
