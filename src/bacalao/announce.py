@@ -1,12 +1,17 @@
 """Telling the network about this node, and listening to the others.
 
-Publishes this node's `NodeInfo` on the node-info topic periodically and
-soon after anything in it changes (rate-limited), and a small heartbeat on
-the health topic every `heartbeat_interval`. Received node info and
-heartbeats feed the `NodeManager`; node info also feeds peer discovery
-with each node's listen addresses. When a node it has never seen appears,
-this node re-announces itself at once, so newcomers learn the swarm in one
-round instead of one publish interval.
+- Node info: published on the node-info topic every `info_interval`, and
+  at most once a second when something in it changes (capacity, mostly).
+- Heartbeats: a small message on the health topic; the interval grows with
+  the swarm (about 25 heartbeats a second in all, never less often than
+  needed to tell a lost node within seconds), and each one carries its
+  interval so receivers know when to expect the next.
+- Node tables: a node that joins asks a few peers for every node they
+  know (the `nodes` RPC) instead of waiting for each node's next publish;
+  it repeats this now and then with one peer, to repair lost gossip.
+
+Received node info and heartbeats feed the `NodeManager`; node info also
+feeds peer discovery with each node's listen addresses.
 """
 
 from __future__ import annotations
@@ -19,15 +24,19 @@ from collections.abc import Callable
 import trio
 
 from .models.node import NodeInfo
-from .models.wire import Heartbeat
+from .models.wire import Heartbeat, NodesRequest, NodesResponse
 from .orchestrator.nodes import NodeManager
 from .p2p.discovery import PeerRecord
+from .p2p.exceptions import P2PError
 from .p2p.host import Swarm
-from .protocol import HEALTH, NODE_INFO
+from .protocol import HEALTH, NODE_INFO, NODES
 
 log = logging.getLogger(__name__)
 
-MIN_GAP = 0.1
+CHANGE_GAP = 1.0
+HEARTBEATS_PER_SECOND = 25.0
+TABLE_PULL_EVERY = 30.0
+TABLE_PEERS = 3
 
 
 class Announcer:
@@ -52,6 +61,7 @@ class Announcer:
         self._poke = trio.Event()
         # a restarted node keeps its ID: its Seq must still beat the old one's
         self._seq = time.time_ns()
+        swarm.rpc.register(NODES, self._on_nodes)
 
     def poke(self) -> None:
         """Something in this node's info changed: announce it soon."""
@@ -64,6 +74,10 @@ class Announcer:
         self.nodes.observe_info(info)
         return info
 
+    def heartbeat_interval(self) -> float:
+        known = len(self.nodes.views())
+        return max(self._heartbeat_interval, known / HEARTBEATS_PER_SECOND)
+
     async def run(
         self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
     ) -> None:
@@ -74,23 +88,32 @@ class Announcer:
             self.current_info()
             nursery.start_soon(self._info_loop)
             nursery.start_soon(self._heartbeat_loop)
+            nursery.start_soon(self._table_loop)
             task_status.started()
 
+    # -- receiving -------------------------------------------------------
+
     def _on_info(self, sender: str, info: NodeInfo) -> None:
-        if sender == self.swarm.peer_id:
-            return
+        if sender != self.swarm.peer_id:
+            self._learn(info)
+
+    def _learn(self, info: NodeInfo) -> None:
         is_new = self.nodes.get(info.NodeID) is None
         self.nodes.observe_info(info)
         if self.swarm.discovery is not None and info.Addresses:
             self.swarm.discovery.learn(PeerRecord(ID=info.NodeID, Addrs=info.Addresses))
-        if is_new:
-            self.poke()
-            if info.Orchestrator:
-                self._on_new_orchestrator()
+        if is_new and info.Orchestrator:
+            self._on_new_orchestrator()
 
     def _on_heartbeat(self, sender: str, heartbeat: Heartbeat) -> None:
         if sender != self.swarm.peer_id:
-            self.nodes.observe_alive(heartbeat.NodeID)
+            self.nodes.observe_alive(heartbeat.NodeID, interval=heartbeat.Interval)
+
+    async def _on_nodes(self, _peer: str, _request: NodesRequest) -> NodesResponse:
+        infos = [v.info for v in self.nodes.views() if v.connected]
+        return NodesResponse(Nodes=infos[: NodesResponse.LIMIT])
+
+    # -- publishing ------------------------------------------------------
 
     async def _info_loop(self) -> None:
         while True:
@@ -101,15 +124,41 @@ class Announcer:
             with trio.move_on_after(self._info_interval * random.uniform(0.9, 1.1)):
                 await self._poke.wait()
             self._poke = trio.Event()
-            await trio.sleep(MIN_GAP)
+            await trio.sleep(CHANGE_GAP)
 
     async def _heartbeat_loop(self) -> None:
         seq = 0
         while True:
             seq += 1
-            beat = Heartbeat(NodeID=self.swarm.peer_id, Seq=seq)
+            interval = self.heartbeat_interval()
+            beat = Heartbeat(NodeID=self.swarm.peer_id, Seq=seq, Interval=interval)
             try:
                 await self.swarm.gossip.publish(HEALTH, beat)
             except Exception:
                 log.debug("heartbeat publish failed", exc_info=True)
-            await trio.sleep(self._heartbeat_interval)
+            await trio.sleep(interval)
+
+    # -- node tables -----------------------------------------------------
+
+    async def _table_loop(self) -> None:
+        """Pull node tables from a few peers once connected, then now and then."""
+        assert self.swarm.discovery is not None
+        await self.swarm.discovery.joined.wait()
+        await self._pull_tables(TABLE_PEERS)
+        while True:
+            await trio.sleep(TABLE_PULL_EVERY * random.uniform(0.8, 1.2))
+            await self._pull_tables(1)
+
+    async def _pull_tables(self, how_many: int) -> None:
+        peers = sorted(self.swarm.connected_peers())
+        for peer in random.sample(peers, min(how_many, len(peers))):
+            try:
+                answer = await self.swarm.rpc.call(
+                    peer, NODES, NodesRequest(), timeout=5
+                )
+            except P2PError as exc:
+                log.debug("node table from %s not fetched: %s", peer, exc)
+                continue
+            for info in answer.Nodes:
+                if info.NodeID != self.swarm.peer_id:
+                    self._learn(info)

@@ -356,7 +356,7 @@ class NodeBackend:
         return await self._node.store.executions(job_id)
 
     async def job_history(self, job_id: str) -> list[JobHistory]:
-        return await self._node.store.history(job_id)
+        return await self._node.shared.history(job_id)
 
     async def stop_job(self, job_id: str, reason: str) -> str:
         orchestrator = self._node.orchestrator

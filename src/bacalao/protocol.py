@@ -15,9 +15,13 @@ from .models.wire import (
     CancelExecution,
     ExecutionUpdate,
     Heartbeat,
+    HistoryRequest,
+    HistoryResponse,
     JobEvents,
     LogChunk,
     LogsRequest,
+    NodesRequest,
+    NodesResponse,
     OpenBid,
     SyncRequest,
     SyncResponse,
@@ -60,3 +64,5 @@ EXECUTION_UPDATE = Method(
 OPEN_BID = Method("/bacalao/requester/open-bid/1.0.0", OpenBid, Ack)
 # any -> any
 SYNC = Method("/bacalao/sync/1.0.0", SyncRequest, SyncResponse)
+NODES = Method("/bacalao/nodes/1.0.0", NodesRequest, NodesResponse)
+HISTORY = Method("/bacalao/history/1.0.0", HistoryRequest, HistoryResponse)

@@ -129,8 +129,15 @@ def peer() -> str:
     return str(ID.from_pubkey(create_new_key_pair(b"\x01" * 32).public_key).to_base58())
 
 
-def message(sender: str, data: bytes) -> SimpleNamespace:
-    return SimpleNamespace(from_id=ID.from_base58(sender).to_bytes(), data=data)
+def message(sender: str, data: bytes, seqno: int = 0) -> SimpleNamespace:
+    return SimpleNamespace(
+        from_id=ID.from_base58(sender).to_bytes(),
+        seqno=seqno.to_bytes(8, "big"),
+        data=data,
+    )
+
+
+ME = str(ID.from_pubkey(create_new_key_pair(b"\x02" * 32).public_key).to_base58())
 
 
 def beat(node_id: str, seq: int = 0) -> bytes:
@@ -139,20 +146,21 @@ def beat(node_id: str, seq: int = 0) -> bytes:
 
 async def test_validator_refuses_and_counts_bad_messages(peer: str) -> None:
     pubsub = FakePubsub()
-    gossip = Gossip(pubsub)
+    gossip = Gossip(pubsub, own_id=ME)
     async with trio.open_nursery() as nursery:
         await nursery.start(gossip.serve, protocol.HEALTH, lambda _s, _m: None)
         validate = pubsub.validators[protocol.HEALTH.name]
         assert validate(None, message(peer, beat(peer)))
         assert not validate(None, message(peer, b"garbage"))
         assert not validate(None, message(peer, beat("someone-else")))
+        assert validate(None, message(ME, b"our own: trusted, not decoded"))
         nursery.cancel_scope.cancel()
     assert gossip.stats.dropped_invalid == 2
 
 
 async def test_handler_failure_does_not_stop_the_subscription(peer: str) -> None:
     pubsub = FakePubsub()
-    gossip = Gossip(pubsub)
+    gossip = Gossip(pubsub, own_id=ME)
     got: list[int] = []
     second = trio.Event()
 
@@ -164,9 +172,10 @@ async def test_handler_failure_does_not_stop_the_subscription(peer: str) -> None
 
     async with trio.open_nursery() as nursery:
         await nursery.start(gossip.serve, protocol.HEALTH, handler)
-        await pubsub.deliver.send(message(peer, beat(peer, 1)))
-        await pubsub.deliver.send(message(peer, b"not json"))  # skipped quietly
-        await pubsub.deliver.send(message(peer, beat(peer, 2)))
+        await pubsub.deliver.send(message(peer, beat(peer, 1), 1))
+        await pubsub.deliver.send(message(peer, b"not json", 2))  # skipped quietly
+        await pubsub.deliver.send(message(ME, beat(ME, 9), 3))  # our own: not handled
+        await pubsub.deliver.send(message(peer, beat(peer, 2), 4))
         with trio.fail_after(5):
             await second.wait()
         nursery.cancel_scope.cancel()
@@ -176,7 +185,7 @@ async def test_handler_failure_does_not_stop_the_subscription(peer: str) -> None
 
 async def test_publish_sends_the_model_as_json() -> None:
     pubsub = FakePubsub()
-    gossip = Gossip(pubsub)
+    gossip = Gossip(pubsub, own_id=ME)
     await gossip.publish(protocol.HEALTH, Heartbeat(NodeID="n", Seq=3))
     assert pubsub.sent == [(protocol.HEALTH.name, beat("n", 3))]
     assert gossip.stats.published == 1

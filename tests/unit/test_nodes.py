@@ -186,7 +186,9 @@ async def test_changes_wake_waiters(mock_clock: trio.testing.MockClock) -> None:
 
 def announcer(node_id: str, labels: dict[str, str]) -> Announcer:
     return Announcer(
-        SimpleNamespace(peer_id=node_id),  # type: ignore[arg-type]
+        SimpleNamespace(  # type: ignore[arg-type]
+            peer_id=node_id, rpc=SimpleNamespace(register=lambda *_: None)
+        ),
         NodeManager(node_id, timeout=TIMEOUT),
         build_info=lambda: make_node(node_id, labels=labels),
         info_interval=30,

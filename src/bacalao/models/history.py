@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import IntEnum
 from typing import Any, Generic, TypeVar
 
 from pydantic import Field, GetCoreSchemaHandler
 from pydantic_core import core_schema
 
 from .base import WireModel
-from .states import ExecutionStateType, JobStateType
+from .states import ExecutionStateType, JobStateType, _NamedIntEnum, name_schema
 
 
-class JobHistoryType(IntEnum):
+class JobHistoryType(_NamedIntEnum):
     """Whether an event concerns the job or one execution; JSON as its name."""
 
     Undefined = 0
@@ -21,28 +20,10 @@ class JobHistoryType(IntEnum):
     ExecutionLevel = 2
 
     @classmethod
-    def parse(cls, value: Any) -> JobHistoryType:
-        if isinstance(value, cls):
-            return value
-        if isinstance(value, int) and not isinstance(value, bool):
-            return cls(value)
-        if isinstance(value, str):
-            for member in cls:
-                if member.name.lower() == value.strip().lower():
-                    return member
-        raise ValueError(f"unknown history type {value!r}")
-
-    @classmethod
     def __get_pydantic_core_schema__(
         cls, _source: Any, _handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
-        return core_schema.no_info_plain_validator_function(
-            cls.parse,
-            serialization=core_schema.plain_serializer_function_ser_schema(
-                lambda v: v.name, when_used="always"
-            ),
-            json_schema_input_schema=core_schema.str_schema(),
-        )
+        return name_schema(cls)
 
 
 def utcnow() -> datetime:

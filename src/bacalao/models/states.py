@@ -27,14 +27,36 @@ class _NamedIntEnum(IntEnum):
             text = value.strip()
             if text.lstrip("-").isdigit():
                 return cls(int(text))
-            for member in cls:
-                if member.name.lower() == text.lower():
-                    return member
+            member = _names_of(cls).get(text.lower())
+            if member is not None:
+                return member
             names = ", ".join(m.name for m in cls)
             raise ValueError(f"unknown {cls.__name__} {value!r} (one of {names})")
         if isinstance(value, int) and not isinstance(value, bool):
             return cls(value)
         raise ValueError(f"expected a {cls.__name__} name or number")
+
+
+_NAMES: dict[type, dict[str, _NamedIntEnum]] = {}
+
+
+def _names_of(cls: type[_NamedIntEnum]) -> dict[str, _NamedIntEnum]:
+    """Members of `cls` by lower-case name (built once per enum)."""
+    names = _NAMES.get(cls)
+    if names is None:
+        names = _NAMES[cls] = {m.name.lower(): m for m in cls}
+    return names
+
+
+def name_schema(cls: type[_NamedIntEnum]) -> core_schema.CoreSchema:
+    """Parse names or numbers; serialise as the name."""
+    return core_schema.no_info_plain_validator_function(
+        cls.parse,
+        serialization=core_schema.plain_serializer_function_ser_schema(
+            lambda v: v.name, when_used="always"
+        ),
+        json_schema_input_schema=core_schema.str_schema(),
+    )
 
 
 class JobStateType(_NamedIntEnum):
@@ -60,13 +82,7 @@ class JobStateType(_NamedIntEnum):
     def __get_pydantic_core_schema__(
         cls, _source: Any, _handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
-        return core_schema.no_info_plain_validator_function(
-            cls.parse,
-            serialization=core_schema.plain_serializer_function_ser_schema(
-                lambda v: v.name, when_used="always"
-            ),
-            json_schema_input_schema=core_schema.str_schema(),
-        )
+        return name_schema(cls)
 
 
 class ExecutionStateType(_NamedIntEnum):

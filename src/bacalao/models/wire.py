@@ -2,7 +2,7 @@
 
 Gossip (lossy, signed, idempotent — each message supersedes the last):
     NodeInfo          node-info topic: what a node offers (models.node)
-    Heartbeat         health topic: "I am alive", with a few live numbers
+    Heartbeat         health topic: "I am alive; next one within Interval s"
     BidCall           bids topic: an open call for bids on a job, for nodes
                       the requester's view does not hold yet
     JobEvents         job-events topic: full snapshots of changed jobs
@@ -13,9 +13,13 @@ Direct streams (reliable: persisted, acknowledged, retried):
     CancelExecution -> Ack    requester stops an execution
     ExecutionUpdate -> Ack    compute reports a state change or a result
     SyncRequest -> SyncResponse   a late joiner pulls job snapshots
+    NodesRequest -> NodesResponse a joining node pulls a peer's node table
+    HistoryRequest -> HistoryResponse  a job's history, from its owner
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 from pydantic import Field
 
@@ -30,9 +34,20 @@ MAX_BATCH = 256
 
 
 class Heartbeat(WireModel):
+    """I am alive; expect the next one within `Interval` seconds."""
+
     NodeID: str
     Seq: int = 0
-    RunningExecutions: int = 0
+    Interval: float = Field(1.0, gt=0, le=3600)
+
+
+class NodesRequest(WireModel):
+    """Ask a peer for every node it knows (a joining node's first step)."""
+
+
+class NodesResponse(WireModel):
+    LIMIT: ClassVar[int] = 10_000
+    Nodes: list[NodeInfo] = Field(default_factory=list, max_length=10_000)
 
 
 class BidCall(WireModel):
@@ -102,6 +117,16 @@ class ExecutionUpdate(WireModel):
     RunOutput: RunCommandResult | None = None
     PublishedResult: SpecConfig | None = None
     Details: dict[str, str] = Field(default_factory=dict)
+
+
+class HistoryRequest(WireModel):
+    """Ask the requester that owns a job for its history."""
+
+    JobID: str
+
+
+class HistoryResponse(WireModel):
+    Items: list[JobHistory] = Field(default_factory=list)
 
 
 class LogsRequest(WireModel):

@@ -20,6 +20,8 @@ from ..signals import ChangeSignal
 
 log = logging.getLogger(__name__)
 
+MISSED_BEATS = 4  # a node is lost after this many heartbeat intervals of silence
+
 
 @dataclass(frozen=True)
 class NodeView:
@@ -39,6 +41,7 @@ class _Entry:
     info: NodeInfo
     last_seen: float
     connected: bool = True
+    interval: float = 1.0
     connected_since: datetime | None = None
     disconnected_since: datetime | None = None
 
@@ -75,10 +78,13 @@ class NodeManager:
             self.changed.notify()
         return changed
 
-    def observe_alive(self, node_id: str) -> None:
-        """Note that `node_id` showed signs of life (heartbeat, RPC answer)."""
+    def observe_alive(self, node_id: str, *, interval: float | None = None) -> None:
+        """Note that `node_id` showed signs of life (heartbeat, RPC answer);
+        a heartbeat says when to expect the next one (`interval`)."""
         entry = self._nodes.get(node_id)
         if entry is not None:
+            if interval is not None:
+                entry.interval = interval
             was = entry.connected
             self._seen(entry, trio.current_time())
             if not was:
@@ -141,7 +147,7 @@ class NodeManager:
         for node_id, entry in self._nodes.items():
             if node_id == self.self_id or not entry.connected:
                 continue
-            if now - entry.last_seen > self.timeout:
+            if now - entry.last_seen > max(self.timeout, MISSED_BEATS * entry.interval):
                 entry.connected = False
                 entry.disconnected_since = _utcnow()
                 lost.append(node_id)

@@ -1,8 +1,11 @@
 """The shared view: every node can answer for every job in the network.
 
-The requester that owns a job publishes a full snapshot of it on the
-job-events topic after each change (coalesced into batches). Every other
-node stores the snapshot if it is newer than what it has. Gossip can lose
+The requester that owns a job publishes a snapshot of it (the job and its
+executions) on the job-events topic after it changes, coalesced over a
+quarter second into batches. Every other node stores the snapshot if it
+is newer than what it has. A job's history stays with its owner, which
+answers for it over the history RPC: it is most of a snapshot's bytes and
+of the cost of checking one, and is read far less often than it changes. Gossip can lose
 messages, so each node also pulls, from every orchestrator it knows, the
 snapshots changed since the last pull (the sync RPC): at start, when a new
 orchestrator appears, and periodically. Snapshots are idempotent and each
@@ -16,17 +19,25 @@ from collections.abc import Callable
 
 import trio
 
-from ..models.wire import JobEvents, JobSnapshot, SyncRequest, SyncResponse
+from ..models.history import JobHistory
+from ..models.wire import (
+    HistoryRequest,
+    HistoryResponse,
+    JobEvents,
+    JobSnapshot,
+    SyncRequest,
+    SyncResponse,
+)
 from ..p2p.exceptions import P2PError
 from ..p2p.gossip import Gossip
-from ..p2p.rpc import Rpc
-from ..protocol import JOB_EVENTS, SYNC
+from ..p2p.rpc import HandlerError, Rpc
+from ..protocol import HISTORY, JOB_EVENTS, SYNC
 from .record import JobRecord
 from .store import JobStore
 
 log = logging.getLogger(__name__)
 
-COALESCE = 0.01
+COALESCE = 0.25
 MAX_MESSAGE_BYTES = 512 * 1024
 SYNC_INTERVAL = 30.0
 
@@ -55,6 +66,7 @@ class SharedView:
         self._synced: dict[str, int] = {}
         self._sync_now = trio.Event()
         rpc.register(SYNC, self._on_sync)
+        rpc.register(HISTORY, self._on_history)
 
     def job_changed(self, record: JobRecord) -> None:
         """Queue a snapshot of `record` for publishing."""
@@ -62,7 +74,6 @@ class SharedView:
             RequesterID=self.node_id,
             Job=record.job.model_copy(),
             Executions=[e.model_copy() for e in record.executions.values()],
-            History=list(record.history),
         )
         self._wake.set()
 
@@ -125,7 +136,29 @@ class SharedView:
         jobs, more = await self.store.call(
             self.store.sync.owned_jobs_since, request.Since, request.Limit
         )
-        return SyncResponse(Jobs=jobs, More=more)
+        light = [s.model_copy(update={"History": []}) for s in jobs]
+        return SyncResponse(Jobs=light, More=more)
+
+    async def _on_history(self, _peer: str, request: HistoryRequest) -> HistoryResponse:
+        owner = await self.store.call(self.store.sync.requester_of, request.JobID)
+        if owner != self.node_id:
+            raise HandlerError("not_found", f"{request.JobID} is not owned here")
+        return HistoryResponse(Items=await self.store.history(request.JobID))
+
+    async def history(self, job_id: str) -> list[JobHistory]:
+        """A job's history, from its owner (or what this node has, if the
+        owner cannot be reached)."""
+        owner = await self.store.call(self.store.sync.requester_of, job_id)
+        if owner is not None and owner != self.node_id:
+            try:
+                answer = await self.rpc.call(
+                    owner, HISTORY, HistoryRequest(JobID=job_id), timeout=5
+                )
+            except P2PError as exc:
+                log.info("history of %s from its owner failed: %s", job_id, exc)
+            else:
+                return answer.Items
+        return await self.store.history(job_id)
 
     async def _sync_loop(self) -> None:
         while True:

@@ -307,13 +307,27 @@ class _Transaction:
         self._db.execute("ROLLBACK" if exc_type else "COMMIT")
 
 
+@dataclass
+class _Pending:
+    changes: Sequence[Change]
+    done: trio.Event = field(default_factory=trio.Event)
+    error: BaseException | None = None
+
+
 class JobStore:
-    """The async face of `SqliteStore`: each call runs in one worker thread."""
+    """The async face of `SqliteStore`: each call runs in one worker thread.
+
+    Writes are group-committed: changes that arrive while a write is under
+    way go to disk together in the next transaction, so a burst of jobs
+    costs a few thread hops and commits, not one per change.
+    """
 
     def __init__(self, store: SqliteStore) -> None:
         self.sync = store
         self._limiter = trio.CapacityLimiter(1)
         self._lock = threading.Lock()
+        self._queue: list[_Pending] = []
+        self._writing = False
 
     async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         def run() -> T:
@@ -323,7 +337,32 @@ class JobStore:
         return await trio.to_thread.run_sync(run, limiter=self._limiter)
 
     async def apply(self, *changes: Change) -> None:
-        await self.call(self.sync.apply, changes)
+        """Persist `changes` (in one transaction with whatever else is queued)."""
+        mine = _Pending(changes)
+        self._queue.append(mine)
+        if not self._writing:
+            await self._write_queued()
+        await mine.done.wait()
+        if mine.error is not None:
+            raise mine.error
+
+    async def _write_queued(self) -> None:
+        self._writing = True
+        try:
+            # shielded: a cancelled caller must not strand the others' writes
+            with trio.CancelScope(shield=True):
+                while self._queue:
+                    batch, self._queue = self._queue, []
+                    everything = [c for pending in batch for c in pending.changes]
+                    try:
+                        await self.call(self.sync.apply, everything)
+                    except Exception as exc:
+                        for pending in batch:
+                            pending.error = exc
+                    for pending in batch:
+                        pending.done.set()
+        finally:
+            self._writing = False
 
     async def put_snapshots(self, snapshots: list[JobSnapshot]) -> list[str]:
         return await self.call(self.sync.put_snapshots, snapshots)

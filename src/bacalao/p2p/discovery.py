@@ -95,6 +95,7 @@ class Discovery:
         self._retry_at: dict[str, float] = {}
         self._failures: dict[str, int] = {}
         self._wake = trio.Event()
+        self.joined = trio.Event()  # set once this node exchanged peers with one
         rpc.register(PEER_EXCHANGE, self._on_exchange)
 
     def connected_peers(self) -> set[str]:
@@ -123,6 +124,7 @@ class Discovery:
     ) -> PeerExchangeResponse:
         if peer == request.Self.ID:
             self.learn(request.Self)
+        self.joined.set()
         return PeerExchangeResponse(
             Peers=[self._me, *self.book.sample(MAX_RECORDS - 1)]
         )
@@ -137,6 +139,7 @@ class Discovery:
             return
         for record in answer.Peers:
             self.learn(record)
+        self.joined.set()
 
     async def _keep_bootstrap(self, addr: str) -> None:
         try:

@@ -13,6 +13,7 @@ never fills up. Handlers must not block: they update memory or queue work.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -59,9 +60,12 @@ class GossipStats:
 class Gossip:
     """Publishes and subscribes typed topics on one py-libp2p `Pubsub`."""
 
-    def __init__(self, pubsub: Any) -> None:
+    def __init__(self, pubsub: Any, own_id: str) -> None:
         self._pubsub = pubsub
+        self._own_id = own_id
         self.stats = GossipStats()
+        # messages the validator decoded, for the reader (each is decoded once)
+        self._decoded: OrderedDict[tuple[str, bytes, bytes], BaseModel] = OrderedDict()
 
     async def publish(self, topic: Topic[M], message: M) -> None:
         await self._pubsub.publish(topic.name, message.model_dump_json().encode())
@@ -74,11 +78,18 @@ class Gossip:
         *,
         task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
     ) -> None:
-        """Subscribe to `topic` and call `handler(sender, message)` forever."""
+        """Subscribe to `topic` and call `handler(sender, message)` forever.
+
+        This node's own messages are neither validated (we built them from
+        our own models) nor handed to `handler`.
+        """
 
         def validate(sender: ID, msg: Any) -> bool:
+            origin = _peer_of(msg)
+            if origin == self._own_id:
+                return True
             try:
-                topic.decode(_peer_of(msg), msg.data)
+                message = topic.decode(origin, msg.data)
             except (ValidationError, ValueError) as exc:
                 self.stats.dropped_invalid += 1
                 log.warning(
@@ -88,6 +99,9 @@ class Gossip:
                     _one_line(exc),
                 )
                 return False
+            self._decoded[_key(topic, msg)] = message
+            while len(self._decoded) > DECODED_KEPT:
+                self._decoded.popitem(last=False)
             return True
 
         self._pubsub.set_topic_validator(topic.name, validate, False)
@@ -95,15 +109,27 @@ class Gossip:
         task_status.started()
         while True:
             msg = await subscription.get()
-            try:
-                message = topic.decode(_peer_of(msg), msg.data)
-            except (ValidationError, ValueError):
-                continue  # already counted by the validator for remote messages
+            origin = _peer_of(msg)
+            if origin == self._own_id:
+                continue
+            message = self._decoded.pop(_key(topic, msg), None)
+            if message is None:
+                try:
+                    message = topic.decode(origin, msg.data)
+                except (ValidationError, ValueError):
+                    continue  # counted by the validator
             self.stats.delivered += 1
             try:
-                handler(_peer_of(msg), message)
+                handler(origin, message)  # type: ignore[arg-type]
             except Exception:
                 log.exception("handler for %s failed", topic.name)
+
+
+DECODED_KEPT = 4096
+
+
+def _key(topic: Topic[Any], msg: Any) -> tuple[str, bytes, bytes]:
+    return (topic.name, bytes(msg.from_id), bytes(msg.seqno))
 
 
 def _peer_of(msg: Any) -> str:

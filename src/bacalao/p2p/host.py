@@ -74,7 +74,7 @@ class Swarm:
         )
         self.pubsub = Pubsub(self.host, self.gossipsub)
         self.rpc = Rpc(self.host)
-        self.gossip = Gossip(self.pubsub)
+        self.gossip = Gossip(self.pubsub, self.peer_id)
         self.discovery: Discovery | None = None
         self.addrs: list[str] = []
 
