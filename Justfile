@@ -20,3 +20,12 @@ lint:
 fmt:
     ruff format src tests scripts
     ruff check --fix src tests scripts
+
+# Run the benchmark suite (scripts/bench/) and rewrite BENCHMARKS.md;
+# `just bench --quick` (< 3 minutes) prints the report instead.
+bench *ARGS:
+    python scripts/bench/run.py {{ARGS}}
+
+# The quick benchmark run: `just bench --quick`.
+bench-quick:
+    python scripts/bench/run.py --quick

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bacalao.ports import free_port_block
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -24,19 +25,10 @@ BACALAO = str(BIN / "bacalao")
 
 
 def free_base_port(count: int = 3) -> int:
-    for base in [1234, *range(21000, 30000, 17)]:
-        if all(_port_free(base + i) for i in range(count)):
-            return base
-    raise SystemExit("demo: no free ports for the devstack's API")
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
+    try:
+        return free_port_block(count, preferred=[1234, *range(21000, 30000, 17)])
+    except OSError as exc:
+        raise SystemExit(f"demo: no free ports for the devstack's API: {exc}") from None
 
 
 def docker_ready() -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from bacalao.client_errors import (
 )
 from bacalao.models.api import GetJobResponse
 from bacalao.models.job import Job
+from bacalao.ports import free_port
 from tests.api.fakes import FakeBackend, job_spec
 
 T = TypeVar("T")
@@ -50,13 +50,6 @@ async def live(nursery: trio.Nursery) -> Live:
     with trio.fail_after(5):
         port = await nursery.start(serve_api, backend, "127.0.0.1", 0)
     return Live(backend, Client("127.0.0.1", port, timeout=5), port)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 async def test_serve_api_reports_the_bound_port(live: Live) -> None:

@@ -21,7 +21,8 @@ from bacalao.client_ws import (
     accept_key,
     encode_frame,
 )
-from tests.test_client import Live, free_port
+from bacalao.ports import free_port
+from tests.test_client import Live
 from tests.test_client import live as live  # the fixture, for these tests too
 
 JOBS = "/api/v1/orchestrator/jobs"

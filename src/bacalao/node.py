@@ -34,7 +34,7 @@ from .models.job import Job
 from .models.node import BuildVersionInfo, ComputeNodeInfo, NodeInfo, NodeState
 from .models.resources import Resources
 from .models.states import ExecutionStateType
-from .models.wire import LogsRequest
+from .models.wire import Ack, LogsRequest
 from .orchestrator.exceptions import (
     AmbiguousJobID,
     InvalidJobState,
@@ -49,12 +49,17 @@ from .orchestrator.shared_view import SharedView
 from .orchestrator.store import AmbiguousID, JobStore, SqliteStore
 from .p2p.exceptions import P2PError, RemoteError
 from .p2p.host import Swarm, SwarmConfig
-from .protocol import LOGS
+from .protocol import LOGS, PING
 from .version import build_version
 
 log = logging.getLogger(__name__)
 
 REQUESTER_META = "bacalhau.org/requester.id"
+PING_TIMEOUT = 3.0
+
+
+async def _pong(_peer: str, _ping: Ack) -> Ack:
+    return Ack()
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,10 @@ class Node:
         )
         self.node_id = self.swarm.peer_id
         self.store = JobStore(SqliteStore(config.repo / "jobs.db", self.node_id))
-        self.nodes = NodeManager(self.node_id, timeout=config.node_timeout)
+        self.nodes = NodeManager(
+            self.node_id, timeout=config.node_timeout, probe=self._ping
+        )
+        self.swarm.rpc.register(PING, _pong)
         self.shared = SharedView(
             self.node_id,
             self.store,
@@ -121,6 +129,13 @@ class Node:
     def stop(self) -> None:
         """Stop this node (its `run` returns); safe to call more than once."""
         self._scope.cancel()
+
+    async def _ping(self, node_id: str) -> bool:
+        try:
+            await self.swarm.rpc.call(node_id, PING, Ack(), timeout=PING_TIMEOUT)
+        except P2PError:
+            return False
+        return True
 
     def _orchestrator_ids(self) -> list[str]:
         return [

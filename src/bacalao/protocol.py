@@ -64,5 +64,6 @@ EXECUTION_UPDATE = Method(
 OPEN_BID = Method("/bacalao/requester/open-bid/1.0.0", OpenBid, Ack)
 # any -> any
 SYNC = Method("/bacalao/sync/1.0.0", SyncRequest, SyncResponse)
+PING = Method("/bacalao/ping/1.0.0", Ack, Ack)
 NODES = Method("/bacalao/nodes/1.0.0", NodesRequest, NodesResponse)
 HISTORY = Method("/bacalao/history/1.0.0", HistoryRequest, HistoryResponse)

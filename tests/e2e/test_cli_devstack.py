@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,28 +14,12 @@ from pathlib import Path
 import pytest
 import wasmtime
 
+from bacalao.ports import free_port, free_port_block, port_is_free
+
 pytestmark = pytest.mark.e2e
 
 BACALAO = str(Path(sys.executable).parent / "bacalao")
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
-
-def free_base(count: int = 3) -> int:
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base: int = s.getsockname()[1]
-        if base + count < 65535 and all(_free(base + i) for i in range(count)):
-            return base
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def cli(port: int, *args: str) -> subprocess.CompletedProcess[str]:
@@ -51,7 +34,7 @@ def cli(port: int, *args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture
 def devstack(tmp_path: Path) -> Iterator[int]:
     """A 3-node devstack process; yields node 0's API port."""
-    base = free_base()
+    base = free_port_block(3)
     proc = subprocess.Popen(
         [
             BACALAO,
@@ -90,7 +73,7 @@ def devstack(tmp_path: Path) -> Iterator[int]:
         rest = proc.stdout.read()
         proc.stdout.close()
         assert code == 0, rest
-        assert all(_free(base + i) for i in range(3))
+        assert all(port_is_free(base + i) for i in range(3))
 
 
 def test_wasm_job_through_the_cli(devstack: int, tmp_path: Path) -> None:
@@ -119,7 +102,7 @@ def test_cli_errors_are_one_line_without_traceback(devstack: int) -> None:
     assert missing.returncode != 0
     assert "Traceback" not in missing.stderr
     assert "j-nope" in missing.stderr
-    nobody = cli(free_base(1), "job", "list")
+    nobody = cli(free_port(), "job", "list")
     assert nobody.returncode != 0
     assert "Traceback" not in nobody.stderr
     assert len(nobody.stderr.strip().splitlines()) == 1

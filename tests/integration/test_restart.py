@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import socket
-
 import trio
 
 from bacalao.node import Node, NodeHandle
+from bacalao.ports import free_port
 
 from .conftest import Api, Devstack, apis
 from .test_jobs import noop_job
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 async def test_requester_restart_keeps_jobs_and_results(devstack: Devstack) -> None:

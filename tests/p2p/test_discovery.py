@@ -10,8 +10,9 @@ import trio
 
 from bacalao.p2p.discovery import PEER_EXCHANGE, PeerExchangeRequest, PeerRecord
 from bacalao.p2p.identity import load_or_create_key, peer_id_of
+from bacalao.ports import free_port
 
-from .conftest import WAIT, StartSwarm, free_port, wait_until
+from .conftest import WAIT, StartSwarm, wait_until
 
 
 async def test_stopped_node_disconnects_from_its_peers(

@@ -28,8 +28,9 @@ from bacalao.p2p.exceptions import (
 )
 from bacalao.p2p.host import Swarm
 from bacalao.p2p.rpc import HandlerError, Method
+from bacalao.ports import free_port
 
-from .conftest import WAIT, RunningSwarm, StartSwarm, free_port, wait_until
+from .conftest import WAIT, RunningSwarm, StartSwarm, wait_until
 
 
 class Sum(BaseModel):

@@ -75,7 +75,7 @@ async def test_quiet_node_is_lost_once(mock_clock: trio.testing.MockClock) -> No
     mock_clock.jump(5)
     assert nodes.expire(trio.current_time()) == ["a"]
     assert [node_id for node_id, _ in lost] == ["a"]
-    assert "no heartbeat for 10s" in lost[0][1]
+    assert "stopped responding (silent for" in lost[0][1]
     assert not nodes.is_connected("a")
     assert nodes.is_connected("b")
     mock_clock.jump(100)
@@ -210,3 +210,30 @@ async def test_restarted_node_info_is_not_ignored(
     info = observer.get("n-1")
     assert info is not None
     assert info.Labels == {"gpu": "a100"}
+
+
+async def test_quiet_node_that_answers_a_probe_stays_connected(
+    mock_clock: trio.testing.MockClock,
+) -> None:
+    answers = {"busy": True, "dead": False}
+    asked: list[str] = []
+
+    async def probe(node_id: str) -> bool:
+        asked.append(node_id)
+        return answers[node_id]
+
+    mock_clock.autojump_threshold = 0
+    nodes = NodeManager("self", timeout=TIMEOUT, probe=probe)
+    lost = lost_log(nodes)
+    nodes.observe_info(make_node("busy"))
+    nodes.observe_info(make_node("dead"))
+    async with trio.open_nursery() as nursery:
+        await nursery.start(nodes.run)
+        mock_clock.jump(TIMEOUT + 1)
+        while not lost:
+            await trio.sleep(0.1)
+        nursery.cancel_scope.cancel()
+    assert sorted(set(asked)) == ["busy", "dead"]
+    assert [node_id for node_id, _ in lost] == ["dead"]
+    assert nodes.is_connected("busy")
+    assert not nodes.is_connected("dead")

@@ -9,7 +9,7 @@ rescheduled. A node heard from again is CONNECTED again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -49,9 +49,16 @@ class _Entry:
 class NodeManager:
     """Keeps the latest info and liveness of every node heard of."""
 
-    def __init__(self, self_id: str, *, timeout: float) -> None:
+    def __init__(
+        self,
+        self_id: str,
+        *,
+        timeout: float,
+        probe: Callable[[str], Awaitable[bool]] | None = None,
+    ) -> None:
         self.self_id = self_id
         self.timeout = timeout
+        self._probe = probe
         self._nodes: dict[str, _Entry] = {}
         self.changed = ChangeSignal()
         self._on_lost: list[Callable[[str, str], None]] = []
@@ -136,32 +143,61 @@ class NodeManager:
     async def run(
         self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
     ) -> None:
-        """Mark nodes DISCONNECTED once they go quiet for `timeout` seconds."""
-        task_status.started()
-        while True:
-            await trio.sleep(min(self.timeout / 4, 0.5))
-            self.expire(trio.current_time())
+        """Find nodes gone quiet; with a `probe`, ask each one directly before
+        calling it lost (a busy or starved gossip path is not a dead node)."""
+        probing: set[str] = set()
+        async with trio.open_nursery() as nursery:
+            task_status.started()
+            while True:
+                await trio.sleep(min(self.timeout / 4, 0.5))
+                now = trio.current_time()
+                if self._probe is None:
+                    self.expire(now)
+                    continue
+                for node_id in self.suspects(now):
+                    if node_id not in probing:
+                        probing.add(node_id)
+                        nursery.start_soon(self._check, node_id, probing)
+
+    async def _check(self, node_id: str, probing: set[str]) -> None:
+        assert self._probe is not None
+        try:
+            if await self._probe(node_id):
+                self.observe_alive(node_id)
+            else:
+                self.mark_lost(node_id)
+        finally:
+            probing.discard(node_id)
+
+    def suspects(self, now: float) -> list[str]:
+        """Connected nodes not heard from for longer than allowed."""
+        return [
+            node_id
+            for node_id, entry in self._nodes.items()
+            if node_id != self.self_id
+            and entry.connected
+            and now - entry.last_seen > max(self.timeout, MISSED_BEATS * entry.interval)
+        ]
 
     def expire(self, now: float) -> list[str]:
-        lost = []
-        for node_id, entry in self._nodes.items():
-            if node_id == self.self_id or not entry.connected:
-                continue
-            if now - entry.last_seen > max(self.timeout, MISSED_BEATS * entry.interval):
-                entry.connected = False
-                entry.disconnected_since = _utcnow()
-                lost.append(node_id)
+        """Mark every suspect lost at once (no probe); returns them."""
+        lost = self.suspects(now)
         for node_id in lost:
-            reason = (
-                f"node {node_id} stopped responding "
-                f"(no heartbeat for {self.timeout:g}s)"
-            )
-            log.warning("%s", reason)
-            for callback in self._on_lost:
-                callback(node_id, reason)
-        if lost:
-            self.changed.notify()
+            self.mark_lost(node_id)
         return lost
+
+    def mark_lost(self, node_id: str) -> None:
+        entry = self._nodes.get(node_id)
+        if entry is None or not entry.connected:
+            return
+        entry.connected = False
+        entry.disconnected_since = _utcnow()
+        silent = trio.current_time() - entry.last_seen
+        reason = f"node {node_id} stopped responding (silent for {silent:.0f} s)"
+        log.warning("%s", reason)
+        for callback in self._on_lost:
+            callback(node_id, reason)
+        self.changed.notify()
 
 
 def _utcnow() -> datetime:

@@ -517,7 +517,7 @@ class Orchestrator:
         details: dict[str, str] | None = None,
     ) -> None:
         record.move(execution, E.Failed, reason, details=details)
-        record.declined[execution.NodeID] = Declined(reason, transient=False)
+        record.declined[execution.NodeID] = Declined(reason, transient=retry)
         if not retry and not record.job.runs_everywhere:
             record.set_state(
                 J.Failed,
