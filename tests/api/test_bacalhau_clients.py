@@ -105,7 +105,8 @@ def test_bacalhau_sdk(
     node: NodeHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sdk_jobs = pytest.importorskip(
-        "bacalhau_sdk.jobs", reason="pip install --no-deps bacalhau-sdk"
+        "bacalhau_sdk.jobs",
+        reason="scripts/dev installs it: pip install --no-deps bacalhau-sdk",
     )
     monkeypatch.setenv("BACALHAU_DIR", str(tmp_path))
     monkeypatch.setenv("BACALHAU_API_HOST", "127.0.0.1")

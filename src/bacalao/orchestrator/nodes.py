@@ -161,10 +161,12 @@ class NodeManager:
 
     async def _check(self, node_id: str, probing: set[str]) -> None:
         assert self._probe is not None
+        entry = self._nodes[node_id]
+        heard_at = entry.last_seen
         try:
             if await self._probe(node_id):
                 self.observe_alive(node_id)
-            else:
+            elif entry.last_seen == heard_at:  # nor heard from while we asked
                 self.mark_lost(node_id)
         finally:
             probing.discard(node_id)

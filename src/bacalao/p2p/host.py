@@ -19,7 +19,6 @@ from libp2p import new_host
 from libp2p.custom_types import TProtocol
 from libp2p.network.config import ConnectionConfig
 from libp2p.pubsub.gossipsub import GossipSub
-from libp2p.pubsub.pubsub import Pubsub
 from libp2p.tools.anyio_service import background_trio_service
 from multiaddr import Multiaddr
 from pydantic import BaseModel, Field
@@ -27,7 +26,10 @@ from pydantic import BaseModel, Field
 from .discovery import Discovery, PeerRecord
 from .gossip import Gossip
 from .identity import load_or_create_key, peer_id_of
+from .libp2p_fixes import TolerantPubsub, atomic_yamux_writes
 from .rpc import Rpc
+
+atomic_yamux_writes()
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +74,7 @@ class Swarm:
             max_messages_per_topic_per_second=10_000.0,
             time_to_live=30,
         )
-        self.pubsub = Pubsub(self.host, self.gossipsub)
+        self.pubsub = TolerantPubsub(self.host, self.gossipsub)
         self.rpc = Rpc(self.host)
         self.gossip = Gossip(self.pubsub, self.peer_id)
         self.discovery: Discovery | None = None

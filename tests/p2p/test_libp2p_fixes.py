@@ -1,0 +1,72 @@
+"""The py-libp2p defects we fix (bacalao.p2p.libp2p_fixes), on real hosts."""
+
+from __future__ import annotations
+
+import trio
+from libp2p.abc import INetStream
+from libp2p.custom_types import TProtocol
+from libp2p.peer.id import ID
+from libp2p.utils import encode_varint_prefixed, read_varint_prefixed_bytes
+
+from .conftest import WAIT, RunningSwarm, StartSwarm, wait_until
+
+BULK = TProtocol("/bacalao-test/bulk/1.0.0")
+MESSAGE_BYTES = 600_000  # over yamux's 256 KiB window: sent in pieces
+
+
+async def connected_pair(start_swarm: StartSwarm) -> tuple[RunningSwarm, RunningSwarm]:
+    a = await start_swarm()
+    b = await start_swarm(bootstrap=a.swarm.p2p_addrs)
+    await wait_until(lambda: a.swarm.peer_id in b.swarm.connected_peers())
+    return a, b
+
+
+async def test_concurrent_writes_to_one_stream_arrive_whole(
+    start_swarm: StartSwarm,
+) -> None:
+    a, b = await connected_pair(start_swarm)
+    received: list[bytes] = []
+    writers, per_writer = 3, 4
+
+    async def handler(stream: INetStream) -> None:
+        for _ in range(writers * per_writer):
+            received.append(await read_varint_prefixed_bytes(stream))
+            await trio.sleep(0.01)  # a slow reader: the sender's window runs out
+
+    a.swarm.host.set_stream_handler(BULK, handler)
+    stream = await b.swarm.host.new_stream(ID.from_base58(a.swarm.peer_id), [BULK])
+
+    async def writer(fill: int) -> None:
+        for _ in range(per_writer):
+            await stream.write(encode_varint_prefixed(bytes([fill]) * MESSAGE_BYTES))
+
+    with trio.fail_after(WAIT):
+        async with trio.open_nursery() as nursery:
+            for fill in range(writers):
+                nursery.start_soon(writer, fill)
+        await wait_until(lambda: len(received) == writers * per_writer)
+    for message in received:
+        assert len(message) == MESSAGE_BYTES
+        assert message == bytes([message[0]]) * MESSAGE_BYTES
+    assert sorted(m[0] for m in received) == sorted(list(range(writers)) * per_writer)
+
+
+async def test_malformed_gossip_frame_drops_the_stream_not_the_node(
+    start_swarm: StartSwarm,
+) -> None:
+    a, b = await connected_pair(start_swarm)
+    stream = await b.swarm.host.new_stream(
+        ID.from_base58(a.swarm.peer_id), [TProtocol("/meshsub/1.1.0")]
+    )
+    await stream.write(encode_varint_prefixed(b"\xff\xff\xff\xff not a protobuf"))
+    with trio.fail_after(WAIT):
+        while True:  # the node hangs up on that stream...
+            try:
+                if not await stream.read(1024):
+                    break
+            except Exception:
+                break
+    # ...and is still alive and talking on gossip to a newcomer.
+    c = await start_swarm(bootstrap=a.swarm.p2p_addrs)
+    await wait_until(lambda: c.swarm.peer_id in a.swarm.connected_peers())
+    assert not a.stopped.is_set()
