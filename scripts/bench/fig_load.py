@@ -1,7 +1,8 @@
 """Figures 4 and 9: many jobs on `bacalao serve` processes.
 
-4. Throughput: one requester process (`--no-compute`) and N compute
-   processes (`--engines noop`), every one bootstrapped from the requester;
+4. Throughput: one requester process (`--no-compute`) and N compute-only
+   processes (`--no-orchestrator --engines noop`), every one bootstrapped
+   from the requester;
    clients in threads submit to the requester only.
 9. Footprint: one standalone `bacalao serve --allow-noop` (every engine
    that works here, as an operator would run it): RSS after it has idled,
@@ -49,7 +50,9 @@ def start_cluster(work: Path, computes: int) -> list[NodeProcess]:
     try:
         wait_ready([head])
         for i in range(computes):
-            argv = serve_argv(work / f"compute-{i}", peer=head.swarm_addrs[0])
+            argv = serve_argv(
+                work / f"compute-{i}", peer=head.swarm_addrs[0], orchestrator=False
+            )
             log = work / f"compute-{i}.log"
             procs.append(NodeProcess(f"compute-{i}", argv, log, env=ALONE).start())
         wait_ready(procs)
@@ -66,7 +69,8 @@ def figure_4(sizes: Any, work: Path) -> list[Figure]:
         f"{sizes.throughput_jobs} noop jobs submitted back to back by "
         f"{sizes.clients} client threads (one keep-alive connection each) to "
         f"one requester process (`bacalao serve --no-compute`) with "
-        f"{sizes.compute_nodes} compute processes (`--engines noop`); jobs/s "
+        f"{sizes.compute_nodes} compute-only processes "
+        "(`--no-orchestrator --engines noop`); jobs/s "
         "from the first submission to the last Completed (server ModifyTime); "
         "then every job's executions and history are checked. Clients stop "
         f"sending after {sizes.drain_timeout:g} s, the watcher waits as long "

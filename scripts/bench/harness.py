@@ -356,6 +356,7 @@ def serve_argv(
     *,
     peer: str | None = None,
     compute: bool = True,
+    orchestrator: bool = True,
     engines: str | None = "noop",
     launcher: bool = False,
 ) -> list[str]:
@@ -381,6 +382,8 @@ def serve_argv(
         argv += ["--peer", peer]
     if not compute:
         argv.append("--no-compute")
+    if not orchestrator:
+        argv.append("--no-orchestrator")
     if engines:
         argv += ["--engines", engines]
     return argv

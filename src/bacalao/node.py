@@ -102,6 +102,7 @@ class Node:
             self.swarm.gossip,
             self.swarm.rpc,
             self._orchestrator_ids,
+            follow_gossip=config.orchestrator,
         )
         self.orchestrator: Orchestrator | None = None
         if config.orchestrator:
@@ -332,6 +333,7 @@ class NodeBackend:
         return Submitted(job_id, evaluation_id, list(warnings))
 
     async def resolve_job_id(self, id_or_prefix: str) -> str:
+        await self._node.shared.refresh()
         try:
             found = await self._node.store.resolve_id(id_or_prefix)
         except AmbiguousID as exc:
@@ -341,6 +343,7 @@ class NodeBackend:
         return found
 
     async def get_job(self, job_id: str) -> Job:
+        await self._node.shared.refresh()
         job = await self._node.store.get_job(job_id)
         if job is None:
             raise JobNotFound(job_id)
@@ -356,6 +359,7 @@ class NodeBackend:
         offset: int,
         limit: int,
     ) -> tuple[list[Job], bool]:
+        await self._node.shared.refresh()
         store = self._node.store
         return await store.call(
             store.sync.list_jobs,
@@ -368,6 +372,7 @@ class NodeBackend:
         )
 
     async def job_executions(self, job_id: str) -> list[Execution]:
+        await self._node.shared.refresh()
         return await self._node.store.executions(job_id)
 
     async def job_history(self, job_id: str) -> list[JobHistory]:

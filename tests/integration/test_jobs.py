@@ -57,6 +57,27 @@ async def test_job_completes_and_every_node_answers_for_it(devstack: Devstack) -
         assert "Completed successfully" in events
 
 
+async def test_compute_only_node_answers_for_jobs_without_following_gossip(
+    devstack: Devstack,
+) -> None:
+    async with devstack(3, per_node={2: {"orchestrator": False}}) as nodes:
+        first, _, compute_only = apis(nodes)
+        assert not nodes[2].node.shared.follow_gossip
+        job_id = await first.submit(noop_job(Stdout="pulled"))
+        await first.wait_for(job_id)
+        # Asked right after completion, with no periodic sync in between:
+        # the read itself pulls from the orchestrators.
+        status, seen = await compute_only.call(
+            "GET", f"/api/v1/orchestrator/jobs/{job_id[:10]}?include=executions"
+        )
+        assert status == 200, seen
+        assert seen["Job"]["State"]["StateType"] == "Completed"
+        assert stdout_of(seen) == "pulled"
+        status, listed = await compute_only.call("GET", "/api/v1/orchestrator/jobs")
+        assert status == 200
+        assert job_id in [j["ID"] for j in listed["Items"]]
+
+
 async def test_short_id_prefix_finds_the_job(devstack: Devstack) -> None:
     async with devstack(1) as nodes:
         (api,) = apis(nodes)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import libp2p.pubsub.pubsub
+import pytest
 import trio
 from libp2p.abc import INetStream
 from libp2p.custom_types import TProtocol
 from libp2p.peer.id import ID
+from libp2p.peer.peerstore import env_to_send_in_RPC
+from libp2p.pubsub.pb.rpc_pb2 import RPC
 from libp2p.utils import encode_varint_prefixed, read_varint_prefixed_bytes
 
 from .conftest import WAIT, RunningSwarm, StartSwarm, wait_until
@@ -70,3 +74,26 @@ async def test_malformed_gossip_frame_drops_the_stream_not_the_node(
     c = await start_swarm(bootstrap=a.swarm.p2p_addrs)
     await wait_until(lambda: c.swarm.peer_id in a.swarm.connected_peers())
     assert not a.stopped.is_set()
+
+
+async def test_a_peers_signed_record_is_checked_once_not_per_rpc(
+    start_swarm: StartSwarm, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = await connected_pair(start_swarm)
+    peerstore = a.swarm.host.get_peerstore()
+    stored: list[object] = []
+    original = peerstore.consume_peer_record
+
+    def consume_peer_record(envelope: object, ttl: int) -> bool:
+        stored.append(envelope)
+        return bool(original(envelope, ttl))  # type: ignore[arg-type]
+
+    monkeypatch.setattr(peerstore, "consume_peer_record", consume_peer_record)
+    rpc = RPC()
+    rpc.senderRecord = env_to_send_in_RPC(b.swarm.host)[0]
+    b_id = ID.from_base58(b.swarm.peer_id)
+    check = libp2p.pubsub.pubsub.maybe_consume_signed_record  # type: ignore[attr-defined]
+    assert all([check(rpc, a.swarm.host, b_id) for _ in range(5)])
+    assert len(stored) == 1
+    # A record that names another peer is still refused.
+    assert not check(rpc, a.swarm.host, ID.from_base58(a.swarm.peer_id))

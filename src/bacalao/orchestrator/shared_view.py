@@ -10,11 +10,18 @@ messages, so each node also pulls, from every orchestrator it knows, the
 snapshots changed since the last pull (the sync RPC): at start, when a new
 orchestrator appears, and periodically. Snapshots are idempotent and each
 supersedes the last, so repeats and reordering are harmless.
+
+A node without an orchestrator (a compute-only node) does not follow the
+job-events topic at all: it would spend a share of its CPU decoding and
+storing every job of the network while running a few of them. It pulls
+instead, over the same sync RPC, when its API is asked about jobs
+(`refresh`), so it still answers for every job.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 
 import trio
@@ -40,6 +47,8 @@ log = logging.getLogger(__name__)
 COALESCE = 0.25
 MAX_MESSAGE_BYTES = 512 * 1024
 SYNC_INTERVAL = 30.0
+REFRESH_EVERY = 0.1  # pull mode: readers within this window share one pull
+REFRESH_TIMEOUT = 3.0
 
 
 class SharedView:
@@ -52,8 +61,11 @@ class SharedView:
         gossip: Gossip,
         rpc: Rpc,
         orchestrators: Callable[[], list[str]],
+        *,
+        follow_gossip: bool = True,
     ) -> None:
         self.node_id = node_id
+        self.follow_gossip = follow_gossip
         self.store = store
         self.gossip = gossip
         self.rpc = rpc
@@ -65,6 +77,8 @@ class SharedView:
         ](4096)
         self._synced: dict[str, int] = {}
         self._sync_now = trio.Event()
+        self._refresh_lock = trio.Lock()
+        self._refreshed_at = -math.inf
         rpc.register(SYNC, self._on_sync)
         rpc.register(HISTORY, self._on_history)
 
@@ -84,11 +98,28 @@ class SharedView:
         self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
     ) -> None:
         async with trio.open_nursery() as nursery:
-            await nursery.start(self.gossip.serve, JOB_EVENTS, self._on_gossip)
             nursery.start_soon(self._publish_loop)
-            nursery.start_soon(self._store_loop)
-            nursery.start_soon(self._sync_loop)
+            if self.follow_gossip:
+                await nursery.start(self.gossip.serve, JOB_EVENTS, self._on_gossip)
+                nursery.start_soon(self._store_loop)
+                nursery.start_soon(self._sync_loop)
             task_status.started()
+
+    async def refresh(self) -> None:
+        """In pull mode, bring the replicas up to date before a read: pull
+        what changed from every orchestrator. Readers arriving together share
+        one pull. A no-op on a node that follows the job-events gossip."""
+        if self.follow_gossip:
+            return
+        async with self._refresh_lock:
+            started = trio.current_time()
+            if started - self._refreshed_at < REFRESH_EVERY:
+                return
+            async with trio.open_nursery() as nursery:
+                for peer in self._orchestrators():
+                    if peer != self.node_id:
+                        nursery.start_soon(self.sync_from, peer, REFRESH_TIMEOUT)
+            self._refreshed_at = started
 
     # -- publishing ------------------------------------------------------
 
@@ -169,13 +200,13 @@ class SharedView:
                 if peer != self.node_id:
                     await self.sync_from(peer)
 
-    async def sync_from(self, peer: str) -> None:
+    async def sync_from(self, peer: str, timeout: float = 10) -> None:
         """Pull every snapshot `peer` owns that changed since the last pull."""
         since = self._synced.get(peer, 0)
         while True:
             try:
                 answer = await self.rpc.call(
-                    peer, SYNC, SyncRequest(Since=since), timeout=10
+                    peer, SYNC, SyncRequest(Since=since), timeout=timeout
                 )
             except P2PError as exc:
                 log.debug("sync from %s failed: %s", peer, exc)

@@ -26,10 +26,11 @@ from pydantic import BaseModel, Field
 from .discovery import Discovery, PeerRecord
 from .gossip import Gossip
 from .identity import load_or_create_key, peer_id_of
-from .libp2p_fixes import TolerantPubsub, atomic_yamux_writes
+from .libp2p_fixes import TolerantPubsub, atomic_yamux_writes, remember_peer_records
 from .rpc import Rpc
 
 atomic_yamux_writes()
+remember_peer_records()
 
 log = logging.getLogger(__name__)
 
