@@ -53,6 +53,9 @@ QUEUE_RETRY_MAX = 8.0
 # at a time: waking thousands at once to race for the same free slot is a
 # storm that starves the loop (seen with 2,000 jobs on 10 nodes).
 WAKE_ON_CHANGE = 32
+# Executions one job may use up before it fails: every failed attempt stays in
+# the record, so without a bound a job that keeps failing grows without end.
+MAX_ATTEMPTS_PER_SLOT = 10
 OPEN_CALL_EVERY = 2.0
 OPEN_CALL_GAP = 0.5  # between any two open calls of this orchestrator
 INBOX_SIZE = 1024
@@ -370,6 +373,16 @@ class Orchestrator:
             else record.slots_wanted()
         )
         if wanted == 0:
+            return
+        if not record.job.runs_everywhere and len(
+            record.executions
+        ) >= MAX_ATTEMPTS_PER_SLOT * max(record.job.Count, 1):
+            record.set_state(
+                J.Failed,
+                f"gave up after {len(record.executions)} executions failed: "
+                + self._explain(record, ranking),
+            )
+            await self._commit(record)
             return
         chosen = ranking.candidates[:wanted]
         if not chosen:
