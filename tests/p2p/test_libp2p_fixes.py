@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import libp2p.pubsub.pubsub
 import pytest
 import trio
@@ -11,6 +13,8 @@ from libp2p.peer.id import ID
 from libp2p.peer.peerstore import env_to_send_in_RPC
 from libp2p.pubsub.pb.rpc_pb2 import RPC
 from libp2p.utils import encode_varint_prefixed, read_varint_prefixed_bytes
+
+from bacalao.p2p.host import Swarm, SwarmConfig
 
 from .conftest import WAIT, RunningSwarm, StartSwarm, wait_until
 
@@ -77,9 +81,11 @@ async def test_malformed_gossip_frame_drops_the_stream_not_the_node(
 
 
 async def test_a_peers_signed_record_is_checked_once_not_per_rpc(
-    start_swarm: StartSwarm, monkeypatch: pytest.MonkeyPatch
+    start_swarm: StartSwarm, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    a, b = await connected_pair(start_swarm)
+    a = await start_swarm()
+    # A peer `a` has never heard from, so its record cannot be cached yet.
+    stranger = Swarm(tmp_path / "stranger", SwarmConfig(listen_host="127.0.0.1"))
     peerstore = a.swarm.host.get_peerstore()
     stored: list[object] = []
     original = peerstore.consume_peer_record
@@ -90,10 +96,10 @@ async def test_a_peers_signed_record_is_checked_once_not_per_rpc(
 
     monkeypatch.setattr(peerstore, "consume_peer_record", consume_peer_record)
     rpc = RPC()
-    rpc.senderRecord = env_to_send_in_RPC(b.swarm.host)[0]
-    b_id = ID.from_base58(b.swarm.peer_id)
+    rpc.senderRecord = env_to_send_in_RPC(stranger.host)[0]
+    stranger_id = ID.from_base58(stranger.peer_id)
     check = libp2p.pubsub.pubsub.maybe_consume_signed_record  # type: ignore[attr-defined]
-    assert all([check(rpc, a.swarm.host, b_id) for _ in range(5)])
+    assert all([check(rpc, a.swarm.host, stranger_id) for _ in range(5)])
     assert len(stored) == 1
     # A record that names another peer is still refused.
     assert not check(rpc, a.swarm.host, ID.from_base58(a.swarm.peer_id))
