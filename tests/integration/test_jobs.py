@@ -239,3 +239,14 @@ async def test_job_every_node_declines_fails_fast_with_their_reason(
         assert "2 declined" in state["Message"]
         assert "/not/there.wasm" in state["Message"]
         assert "queue" not in state["Message"]
+
+
+async def test_job_whose_executions_keep_failing_gives_up(devstack: Devstack) -> None:
+    # A service that exits at once is restarted elsewhere, but not forever.
+    async with devstack(3) as nodes:
+        first = apis(nodes)[0]
+        service = noop_job() | {"Type": "service"}
+        job_id = await first.submit(service)
+        done = await first.wait_for(job_id, ("Failed",), timeout=60)
+        assert "gave up after 10 executions failed" in done["Job"]["State"]["Message"]
+        assert len(done["Executions"]["Items"]) == 10
