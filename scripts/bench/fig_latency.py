@@ -164,6 +164,27 @@ def _interleave(pairs: int, ours: Any, baseline: Any) -> tuple[list[Any], list[f
     return jobs, raw
 
 
+def _job_against_command(
+    api: Api, sizes: Any, job: Any, raw_cmd: list[str], pairs: int, timeout: float
+) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+    """`pairs` runs of `job` (submit → Completed) interleaved with `raw_cmd`
+    after a warm-up of each: client, server and raw-command summaries."""
+
+    def ours() -> Any:
+        timing = run_job(api, job(), sizes.poll, timeout=timeout)
+        if timing.state != "Completed":
+            raise BenchError(f"job {timing.job_id} ended {timing.state}")
+        return timing
+
+    if sizes.warmup:
+        ours()
+        _timed(raw_cmd)
+    jobs, raw = _interleave(pairs, ours, lambda: _timed(raw_cmd))
+    client = summary([t.client_ms for t in jobs])
+    server = summary([t.server_ms for t in jobs])
+    return client, server, summary(raw)
+
+
 def figure_2(api: Api, sizes: Any) -> Figure:
     fig = Figure.new(
         2,
@@ -178,19 +199,9 @@ def figure_2(api: Api, sizes: Any) -> Figure:
         return fig
     raw_cmd = ["docker", "run", "--rm", IMAGE, "true"]
 
-    def ours() -> Any:
-        timing = run_job(api, docker_job(), sizes.poll, timeout=120)
-        if timing.state != "Completed":
-            raise BenchError(f"docker job {timing.job_id} ended {timing.state}")
-        return timing
-
-    if sizes.warmup:
-        ours()
-        _timed(raw_cmd)
-    jobs, raw = _interleave(sizes.docker_pairs, ours, lambda: _timed(raw_cmd))
-    client = summary([t.client_ms for t in jobs])
-    server = summary([t.server_ms for t in jobs])
-    base = summary(raw)
+    client, server, base = _job_against_command(
+        api, sizes, docker_job, raw_cmd, sizes.docker_pairs, timeout=120
+    )
     ratio = client["p50"] / base["p50"]
     fig.data = {"job_client_ms": client, "job_server_ms": server, "docker_run_ms": base}
     fig.data["ratio"] = ratio
@@ -225,19 +236,9 @@ def figure_3(api: Api, sizes: Any, work: Path) -> Figure:
     path.write_bytes(module)
     raw_cmd = [sys.executable, "-c", WASM_RUN, str(path)]
 
-    def ours() -> Any:
-        timing = run_job(api, wasm_job(module), sizes.poll)
-        if timing.state != "Completed":
-            raise BenchError(f"wasm job {timing.job_id} ended {timing.state}")
-        return timing
-
-    if sizes.warmup:
-        ours()
-        _timed(raw_cmd)
-    jobs, raw = _interleave(sizes.wasm_pairs, ours, lambda: _timed(raw_cmd))
-    client = summary([t.client_ms for t in jobs])
-    server = summary([t.server_ms for t in jobs])
-    base = summary(raw)
+    client, server, base = _job_against_command(
+        api, sizes, lambda: wasm_job(module), raw_cmd, sizes.wasm_pairs, timeout=30
+    )
     inproc = summary([_in_process(path) for _ in range(max(5, sizes.wasm_pairs // 4))])
     overhead = client["p50"] - base["p50"]
     fig.data = {"job_client_ms": client, "job_server_ms": server}

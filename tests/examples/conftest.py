@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import io
 import tarfile
-import time
-import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -29,13 +27,11 @@ from bacalao.models.api import GetJobResponse
 from bacalao.models.execution import Execution
 from bacalao.node import NodeHandle
 from tests.integration.conftest import docker_engine
+from tests.web_server import outside_web_server
 
 __all__ = ["docker_engine"]
 
 SPECS = Path(__file__).resolve().parents[2] / "examples" / "executors"
-SERVE = (
-    "mkdir /www && echo hello from outside > /www/hello.txt && httpd -f -p 80 -h /www"
-)
 
 
 def spec(name: str) -> dict[str, Any]:
@@ -149,33 +145,11 @@ def state_of(described: GetJobResponse) -> tuple[str, str]:
 def web_server(docker_engine: None) -> Iterator[str]:
     """The address of an HTTP server on Docker's default bridge."""
     client = docker.from_env()
-    server = client.containers.run(
-        "busybox:1.37.0",
-        ["sh", "-c", SERVE],
-        detach=True,
-        network_mode="bridge",
-        labels={"bacalao.test": "web-server"},
-    )
     try:
-        server.reload()
-        address = server.attrs["NetworkSettings"]["IPAddress"]
-        _wait_until_serving(f"http://{address}/hello.txt")
-        yield address
+        with outside_web_server(client) as address:
+            yield address
     finally:
-        server.remove(force=True)
         client.close()
-
-
-def _wait_until_serving(url: str, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.02)
 
 
 @pytest.fixture

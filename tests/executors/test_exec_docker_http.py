@@ -19,32 +19,20 @@ from bacalao.executors.config import DockerConfig
 from bacalao.executors.docker import DockerExecutor
 from bacalao.executors.docker_firewall import bridge_name, guard_rules
 from bacalao.executors.docker_options import LABEL_EXECUTION, LABEL_MANAGED, LABEL_NODE
+from tests.web_server import outside_web_server
 
 from .support import TEST_IMAGE, MakeRequest, labelled
 
 pytestmark = pytest.mark.docker
 
 GUARDED = shutil.which("iptables") is not None and os.geteuid() == 0
-SERVE = (
-    "mkdir /www && echo hello from outside > /www/hello.txt && httpd -f -p 80 -h /www"
-)
 
 
 @pytest.fixture
 def web_server(docker_client: Any) -> Iterator[str]:
     """The address of an HTTP server outside the task's network."""
-    server = docker_client.containers.run(
-        TEST_IMAGE,
-        ["sh", "-c", SERVE],
-        detach=True,
-        network_mode="bridge",
-        labels={"bacalao.test": "web-server"},
-    )
-    try:
-        server.reload()
-        yield server.attrs["NetworkSettings"]["IPAddress"]
-    finally:
-        server.remove(force=True)
+    with outside_web_server(docker_client, TEST_IMAGE) as address:
+        yield address
 
 
 @pytest.fixture
