@@ -1,14 +1,23 @@
 """Telling the network about this node, and listening to the others.
 
-- Node info: published on the node-info topic every `info_interval`, and
-  at most once a second when something in it changes (capacity, mostly).
-- Heartbeats: a small message on the health topic; the interval grows with
-  the swarm (about 25 heartbeats a second in all, never less often than
-  needed to tell a lost node within seconds), and each one carries its
-  interval so receivers know when to expect the next.
-- Node tables: a node that joins asks a few peers for every node they
-  know (the `nodes` RPC) instead of waiting for each node's next publish;
-  it repeats this now and then with one peer, to repair lost gossip.
+- Node info: published on the node-info topic when something in it
+  changes (capacity, mostly; at most once a second), and otherwise every
+  `info_interval` or less often in a big swarm (about one a second in all).
+- Heartbeats: a small message on the health topic. Every message costs
+  every node in the swarm CPU (a gossiped message reaches each node about
+  D times), so the swarm has a budget of about two heartbeats a second in
+  all: the interval grows with the number of nodes. Each carries its
+  interval, so receivers know when to expect the next, and how many nodes
+  its sender knows of. A crashed node is noticed sooner than its missed
+  heartbeats: its peers see the connection drop and probe it (NodeManager).
+- Node tables: a node that joins introduces itself to a few peers and asks
+  them for every node they know (the `nodes` RPC) instead of waiting for
+  each node's next publish; then it publishes its info again, twice, as
+  its gossip mesh forms (its very first publish had no mesh to go to).
+  A node hearing a heartbeat from one that knows more nodes than it does
+  asks that one for its table, so a node missed by gossip reaches every
+  list within a few heartbeats, at any swarm size; and now and then a
+  node asks one peer anyway, to repair lost gossip.
 
 Received node info and heartbeats feed the `NodeManager`; node info also
 feeds peer discovery with each node's listen addresses.
@@ -34,9 +43,13 @@ from .protocol import HEALTH, NODE_INFO, NODES
 log = logging.getLogger(__name__)
 
 CHANGE_GAP = 1.0
-HEARTBEATS_PER_SECOND = 25.0
+HEARTBEATS_PER_SECOND = 2.0  # swarm-wide
+INFOS_PER_SECOND = 1.0  # swarm-wide, periodic ones (changes go out anyway)
 TABLE_PULL_EVERY = 30.0
 TABLE_PEERS = 3
+TABLE_PULL_GAP = 1.0  # at most one table pull prompted by heartbeats per gap
+JOIN_ANNOUNCEMENTS = 2  # node-info publishes once joined, as the mesh forms
+JOIN_ANNOUNCE_GAP = 3.0
 
 
 class Announcer:
@@ -59,6 +72,8 @@ class Announcer:
         self._heartbeat_interval = heartbeat_interval
         self._on_new_orchestrator = on_new_orchestrator
         self._poke = trio.Event()
+        self._pull_from: str | None = None
+        self._pull_wanted = trio.Event()
         # a restarted node keeps its ID: its Seq must still beat the old one's
         self._seq = time.time_ns()
         swarm.rpc.register(NODES, self._on_nodes)
@@ -75,8 +90,14 @@ class Announcer:
         return info
 
     def heartbeat_interval(self) -> float:
-        known = len(self.nodes.views())
-        return max(self._heartbeat_interval, known / HEARTBEATS_PER_SECOND)
+        interval = max(
+            self._heartbeat_interval, self.nodes.count() / HEARTBEATS_PER_SECOND
+        )
+        self.nodes.expected_interval = interval  # every node computes about the same
+        return interval
+
+    def info_interval(self) -> float:
+        return max(self._info_interval, self.nodes.count() / INFOS_PER_SECOND)
 
     async def run(
         self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
@@ -106,10 +127,16 @@ class Announcer:
             self._on_new_orchestrator()
 
     def _on_heartbeat(self, sender: str, heartbeat: Heartbeat) -> None:
-        if sender != self.swarm.peer_id:
-            self.nodes.observe_alive(heartbeat.NodeID, interval=heartbeat.Interval)
+        if sender == self.swarm.peer_id:
+            return
+        self.nodes.observe_alive(heartbeat.NodeID, interval=heartbeat.Interval)
+        if heartbeat.Known > self.nodes.count() and self._pull_from is None:
+            self._pull_from = heartbeat.NodeID
+            self._pull_wanted.set()
 
-    async def _on_nodes(self, _peer: str, _request: NodesRequest) -> NodesResponse:
+    async def _on_nodes(self, _peer: str, request: NodesRequest) -> NodesResponse:
+        if request.Self is not None and request.Self.NodeID != self.swarm.peer_id:
+            self._learn(request.Self)
         infos = [v.info for v in self.nodes.views() if v.connected]
         return NodesResponse(Nodes=infos[: NodesResponse.LIMIT])
 
@@ -121,7 +148,7 @@ class Announcer:
                 await self.swarm.gossip.publish(NODE_INFO, self.current_info())
             except Exception:
                 log.debug("node-info publish failed", exc_info=True)
-            with trio.move_on_after(self._info_interval * random.uniform(0.9, 1.1)):
+            with trio.move_on_after(self.info_interval() * random.uniform(0.9, 1.1)):
                 await self._poke.wait()
             self._poke = trio.Event()
             await trio.sleep(CHANGE_GAP)
@@ -131,7 +158,12 @@ class Announcer:
         while True:
             seq += 1
             interval = self.heartbeat_interval()
-            beat = Heartbeat(NodeID=self.swarm.peer_id, Seq=seq, Interval=interval)
+            beat = Heartbeat(
+                NodeID=self.swarm.peer_id,
+                Seq=seq,
+                Interval=interval,
+                Known=self.nodes.count(),
+            )
             try:
                 await self.swarm.gossip.publish(HEALTH, beat)
             except Exception:
@@ -141,21 +173,34 @@ class Announcer:
     # -- node tables -----------------------------------------------------
 
     async def _table_loop(self) -> None:
-        """Pull node tables from a few peers once connected, then now and then."""
+        """Pull node tables from a few peers once connected; then from a node
+        whose heartbeat says it knows more, or now and then from anyone."""
         assert self.swarm.discovery is not None
         await self.swarm.discovery.joined.wait()
-        await self._pull_tables(TABLE_PEERS)
-        while True:
-            await trio.sleep(TABLE_PULL_EVERY * random.uniform(0.8, 1.2))
-            await self._pull_tables(1)
-
-    async def _pull_tables(self, how_many: int) -> None:
         peers = sorted(self.swarm.connected_peers())
-        for peer in random.sample(peers, min(how_many, len(peers))):
+        await self._pull_tables(random.sample(peers, min(TABLE_PEERS, len(peers))))
+        # our first node-info went out before we had a gossip mesh; now that
+        # we have peers, say it again so every node learns of us in seconds
+        for _ in range(JOIN_ANNOUNCEMENTS):
+            self.poke()
+            await trio.sleep(JOIN_ANNOUNCE_GAP)
+        while True:
+            with trio.move_on_after(TABLE_PULL_EVERY * random.uniform(0.8, 1.2)):
+                await self._pull_wanted.wait()
+            self._pull_wanted = trio.Event()
+            peer, self._pull_from = self._pull_from, None
+            if peer is None:
+                peers = sorted(self.swarm.connected_peers())
+                peer = random.choice(peers) if peers else None
+            if peer is not None:
+                await self._pull_tables([peer])
+            await trio.sleep(TABLE_PULL_GAP)
+
+    async def _pull_tables(self, peers: list[str]) -> None:
+        request = NodesRequest(Self=self.current_info())
+        for peer in peers:
             try:
-                answer = await self.swarm.rpc.call(
-                    peer, NODES, NodesRequest(), timeout=5
-                )
+                answer = await self.swarm.rpc.call(peer, NODES, request, timeout=5)
             except P2PError as exc:
                 log.debug("node table from %s not fetched: %s", peer, exc)
                 continue

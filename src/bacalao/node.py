@@ -43,11 +43,11 @@ from .orchestrator.exceptions import (
     OrchestratorError,
     Unavailable,
 )
-from .orchestrator.nodes import NodeManager
+from .orchestrator.nodes import NodeManager, Probe
 from .orchestrator.service import Orchestrator
 from .orchestrator.shared_view import SharedView
 from .orchestrator.store import AmbiguousID, JobStore, SqliteStore
-from .p2p.exceptions import P2PError, RemoteError
+from .p2p.exceptions import P2PError, PeerUnreachable, RemoteError
 from .p2p.host import Swarm, SwarmConfig
 from .protocol import LOGS, PING
 from .version import build_version
@@ -96,6 +96,7 @@ class Node:
             self.node_id, timeout=config.node_timeout, probe=self._ping
         )
         self.swarm.rpc.register(PING, _pong)
+        self.swarm.on_peer_gone(self.nodes.peer_gone)
         self.shared = SharedView(
             self.node_id,
             self.store,
@@ -131,12 +132,16 @@ class Node:
         """Stop this node (its `run` returns); safe to call more than once."""
         self._scope.cancel()
 
-    async def _ping(self, node_id: str) -> bool:
+    async def _ping(self, node_id: str) -> Probe | None:
         try:
             await self.swarm.rpc.call(node_id, PING, Ack(), timeout=PING_TIMEOUT)
+        except PeerUnreachable as exc:
+            return Probe.GONE if exc.refused else None
+        except RemoteError:
+            return Probe.ALIVE  # it answered
         except P2PError:
-            return False
-        return True
+            return None
+        return Probe.ALIVE
 
     def _orchestrator_ids(self) -> list[str]:
         return [

@@ -138,6 +138,7 @@ async def test_call_to_a_peer_that_went_away_is_unreachable(
     with pytest.raises(PeerUnreachable) as exc, trio.fail_after(WAIT):
         await client.swarm.rpc.call(server.swarm.peer_id, ADD, Sum(A=1), timeout=5)
     assert exc.value.peer_id == server.swarm.peer_id
+    assert exc.value.refused  # its port is closed: it is gone, not slow
 
 
 async def test_peer_that_comes_back_is_callable_again(
@@ -172,8 +173,9 @@ async def test_peer_that_comes_back_is_callable_again(
 async def test_call_to_an_unknown_peer_is_unreachable(
     pair: tuple[RunningSwarm, RunningSwarm], peer: str
 ) -> None:
-    with pytest.raises(PeerUnreachable), trio.fail_after(WAIT):
+    with pytest.raises(PeerUnreachable) as exc, trio.fail_after(WAIT):
         await pair[1].swarm.rpc.call(peer, ADD, Sum(A=1), timeout=5)
+    assert not exc.value.refused  # no address to try is not proof it is gone
 
 
 async def test_slow_handler_times_out(pair: tuple[RunningSwarm, RunningSwarm]) -> None:

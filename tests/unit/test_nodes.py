@@ -8,7 +8,7 @@ import trio
 import trio.testing
 
 from bacalao.announce import Announcer
-from bacalao.orchestrator.nodes import NodeManager
+from bacalao.orchestrator.nodes import NodeManager, Probe
 
 from .support import make_node
 
@@ -112,7 +112,10 @@ async def test_lost_node_heard_again_is_connected(
     mock_clock.jump(11)
     nodes.expire(trio.current_time())
     assert not nodes.is_connected("a")
-    assert nodes.observe_info(make_node("a", Seq=1))  # same info, but back
+    # a stale copy (another node's table, a late gossip) is not a sign of life
+    assert not nodes.observe_info(make_node("a", Seq=1))
+    assert not nodes.is_connected("a")
+    assert nodes.observe_info(make_node("a", Seq=2))  # fresh info: it is back
     assert nodes.is_connected("a")
     state = next(s for s in nodes.states() if s.Info.NodeID == "a")
     assert state.Connection == "CONNECTED"
@@ -215,10 +218,10 @@ async def test_restarted_node_info_is_not_ignored(
 async def test_quiet_node_that_answers_a_probe_stays_connected(
     mock_clock: trio.testing.MockClock,
 ) -> None:
-    answers = {"busy": True, "dead": False}
+    answers = {"busy": Probe.ALIVE, "dead": None}
     asked: list[str] = []
 
-    async def probe(node_id: str) -> bool:
+    async def probe(node_id: str) -> Probe | None:
         asked.append(node_id)
         return answers[node_id]
 
@@ -237,3 +240,45 @@ async def test_quiet_node_that_answers_a_probe_stays_connected(
     assert [node_id for node_id, _ in lost] == ["dead"]
     assert nodes.is_connected("busy")
     assert not nodes.is_connected("dead")
+
+
+async def test_node_not_yet_heard_waits_for_the_swarms_heartbeat_pace(
+    mock_clock: trio.testing.MockClock,
+) -> None:
+    """In a big swarm heartbeats are slow: a node learned from someone's table
+    is not suspected before it had the chance to send a few."""
+    nodes = manager()
+    nodes.expected_interval = 25.0  # 50 nodes at two heartbeats a second in all
+    nodes.observe_info(make_node("a"))
+    mock_clock.jump(TIMEOUT + 1)
+    assert nodes.suspects(trio.current_time()) == []
+    mock_clock.jump(100)
+    assert nodes.suspects(trio.current_time()) == ["a"]
+
+
+async def test_dropped_connection_is_probed_at_once(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """A peer whose connection closed is asked right away, not after its
+    heartbeats have been missed; a dead one is lost within a second."""
+
+    async def probe(node_id: str) -> Probe | None:
+        return Probe.GONE if node_id == "a" else None
+
+    nodes = NodeManager("self", timeout=TIMEOUT, probe=probe)
+    nodes.expected_interval = 25.0
+    lost = lost_log(nodes)
+    nodes.observe_info(make_node("a"))
+    nodes.observe_info(make_node("slow"))
+    async with trio.open_nursery() as nursery:
+        await nursery.start(nodes.run)
+        nodes.peer_gone("a")
+        nodes.peer_gone("slow")  # no answer in time: not proof, it stays
+        nodes.peer_gone("never-heard-of")  # ignored
+        with trio.fail_after(1):
+            while not lost:
+                await nodes.changed.wait()
+        await trio.testing.wait_all_tasks_blocked()
+        nursery.cancel_scope.cancel()
+    assert [node_id for node_id, _ in lost] == ["a"]
+    assert nodes.is_connected("slow")

@@ -34,15 +34,21 @@ MAX_BATCH = 256
 
 
 class Heartbeat(WireModel):
-    """I am alive; expect the next one within `Interval` seconds."""
+    """I am alive; expect the next one within `Interval` seconds. `Known` is
+    how many nodes the sender knows of: a receiver that knows fewer asks it
+    for its node table."""
 
     NodeID: str
     Seq: int = 0
     Interval: float = Field(1.0, gt=0, le=3600)
+    Known: int = Field(0, ge=0)
 
 
 class NodesRequest(WireModel):
-    """Ask a peer for every node it knows (a joining node's first step)."""
+    """Ask a peer for every node it knows (a joining node's first step);
+    `Self` introduces the asker, so the peer knows it at once."""
+
+    Self: NodeInfo | None = None
 
 
 class NodesResponse(WireModel):

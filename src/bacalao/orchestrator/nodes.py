@@ -1,9 +1,16 @@
 """The network as this node sees it: node info, heartbeats and liveness.
 
 Node info and heartbeats arrive by gossip (lossy), so liveness is a matter
-of recency: a node not heard from for `timeout` seconds is DISCONNECTED,
-and whoever registered with `on_lost` is told at once so its work can be
-rescheduled. A node heard from again is CONNECTED again.
+of recency: a node not heard from for `timeout` seconds (or a few of its
+heartbeat intervals, if longer) is DISCONNECTED, and whoever registered with
+`on_lost` is told at once so its work can be rescheduled. A node heard from
+again is CONNECTED again.
+
+With a probe, a quiet node is asked directly first. The probe answers
+ALIVE, GONE (refused: nothing listens there) or None (no answer in time).
+No answer is not proof on a starved machine, so it only confirms a node
+that is silent anyway; a dropped connection followed by GONE is lost at
+once.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import Enum
 
 import trio
 
@@ -21,6 +29,16 @@ from ..signals import ChangeSignal
 log = logging.getLogger(__name__)
 
 MISSED_BEATS = 4  # a node is lost after this many heartbeat intervals of silence
+
+
+class Probe(Enum):
+    """What asking a node directly found out (None: it did not answer in time)."""
+
+    ALIVE = "alive"
+    GONE = "gone"
+
+
+Prober = Callable[[str], Awaitable[Probe | None]]
 
 
 @dataclass(frozen=True)
@@ -41,7 +59,7 @@ class _Entry:
     info: NodeInfo
     last_seen: float
     connected: bool = True
-    interval: float = 1.0
+    interval: float | None = None  # from its heartbeats; None until one arrives
     connected_since: datetime | None = None
     disconnected_since: datetime | None = None
 
@@ -54,7 +72,7 @@ class NodeManager:
         self_id: str,
         *,
         timeout: float,
-        probe: Callable[[str], Awaitable[bool]] | None = None,
+        probe: Prober | None = None,
     ) -> None:
         self.self_id = self_id
         self.timeout = timeout
@@ -62,6 +80,12 @@ class NodeManager:
         self._nodes: dict[str, _Entry] = {}
         self.changed = ChangeSignal()
         self._on_lost: list[Callable[[str, str], None]] = []
+        self._urgent: set[str] = set()
+        self._wake = trio.Event()
+        # how often a node we have not had a heartbeat from yet should beat:
+        # heartbeats slow down as the swarm grows (see announce.py), and a
+        # node learned from a table must not be probed every `timeout`.
+        self.expected_interval = 1.0
 
     def on_lost(self, callback: Callable[[str, str], None]) -> None:
         """Call `callback(node_id, reason)` when a node becomes unreachable."""
@@ -76,7 +100,7 @@ class NodeManager:
             log.info("node %s joined (%s)", info.NodeID, _roles(info))
             self.changed.notify()
             return True
-        if info.Seq < entry.info.Seq:
+        if info.Seq <= entry.info.Seq:  # old news (a table pull, a late copy)
             return False
         changed = info != entry.info or not entry.connected
         entry.info = info
@@ -112,6 +136,19 @@ class NodeManager:
     def is_connected(self, node_id: str) -> bool:
         entry = self._nodes.get(node_id)
         return entry is not None and entry.connected
+
+    def count(self) -> int:
+        """How many nodes this one knows of, itself and lost ones included."""
+        return len(self._nodes)
+
+    def peer_gone(self, node_id: str) -> None:
+        """Our last connection to `node_id` closed: check on it now rather
+        than after its missed heartbeats (a crashed process is lost at once;
+        one that only hung up answers the probe)."""
+        entry = self._nodes.get(node_id)
+        if entry is not None and entry.connected and self._probe is not None:
+            self._urgent.add(node_id)
+            self._wake.set()
 
     def views(self) -> list[NodeView]:
         now = trio.current_time()
@@ -149,12 +186,15 @@ class NodeManager:
         async with trio.open_nursery() as nursery:
             task_status.started()
             while True:
-                await trio.sleep(min(self.timeout / 4, 0.5))
+                with trio.move_on_after(min(self.timeout / 4, 0.5)):
+                    await self._wake.wait()
+                self._wake = trio.Event()
                 now = trio.current_time()
                 if self._probe is None:
                     self.expire(now)
                     continue
-                for node_id in self.suspects(now):
+                urgent, self._urgent = self._urgent, set()
+                for node_id in urgent.union(self.suspects(now)):
                     if node_id not in probing:
                         probing.add(node_id)
                         nursery.start_soon(self._check, node_id, probing)
@@ -164,10 +204,15 @@ class NodeManager:
         entry = self._nodes[node_id]
         heard_at = entry.last_seen
         try:
-            if await self._probe(node_id):
+            found = await self._probe(node_id)
+            if found is Probe.ALIVE:
                 self.observe_alive(node_id)
-            elif entry.last_seen == heard_at:  # nor heard from while we asked
-                self.mark_lost(node_id)
+            elif entry.last_seen != heard_at:  # heard from while we asked
+                pass
+            elif found is Probe.GONE:
+                self.mark_lost(node_id, "its connection closed and it refuses new ones")
+            elif node_id in self.suspects(trio.current_time()):
+                self.mark_lost(node_id, "nor did it answer a ping")
         finally:
             probing.discard(node_id)
 
@@ -178,8 +223,14 @@ class NodeManager:
             for node_id, entry in self._nodes.items()
             if node_id != self.self_id
             and entry.connected
-            and now - entry.last_seen > max(self.timeout, MISSED_BEATS * entry.interval)
+            and now - entry.last_seen > self._allowed_silence(entry)
         ]
+
+    def _allowed_silence(self, entry: _Entry) -> float:
+        # a node's first heartbeats carry the short interval of a swarm it
+        # barely knew; the swarm's pace (expected_interval) is the floor
+        interval = max(entry.interval or 0.0, self.expected_interval)
+        return max(self.timeout, MISSED_BEATS * interval)
 
     def expire(self, now: float) -> list[str]:
         """Mark every suspect lost at once (no probe); returns them."""
@@ -188,7 +239,7 @@ class NodeManager:
             self.mark_lost(node_id)
         return lost
 
-    def mark_lost(self, node_id: str) -> None:
+    def mark_lost(self, node_id: str, why: str = "") -> None:
         entry = self._nodes.get(node_id)
         if entry is None or not entry.connected:
             return
@@ -196,6 +247,8 @@ class NodeManager:
         entry.disconnected_since = _utcnow()
         silent = trio.current_time() - entry.last_seen
         reason = f"node {node_id} stopped responding (silent for {silent:.0f} s)"
+        if why:
+            reason = f"{reason}: {why}"
         log.warning("%s", reason)
         for callback in self._on_lost:
             callback(node_id, reason)

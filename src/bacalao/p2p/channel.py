@@ -14,6 +14,7 @@ and the next call opens a new stream.
 
 from __future__ import annotations
 
+import errno
 import logging
 import struct
 from collections.abc import Awaitable, Callable
@@ -161,7 +162,9 @@ class ChannelPool:
                     ID.from_base58(peer_id), [TProtocol(MUX_PROTOCOL)]
                 )
             except (BaseLibp2pError, OSError, ValueError) as exc:
-                raise PeerUnreachable(peer_id, str(exc) or type(exc).__name__) from exc
+                raise PeerUnreachable(
+                    peer_id, str(exc) or type(exc).__name__, refused=_refused(exc)
+                ) from exc
             channel = _Channel(peer_id, stream)
             self._channels[peer_id] = channel
             self._nursery.start_soon(self._serve_channel, channel)
@@ -218,3 +221,24 @@ def serve_channels(host: Any, dispatch: Dispatch) -> None:
                     log.debug("reset of a finished channel failed", exc_info=True)
 
     host.set_stream_handler(TProtocol(MUX_PROTOCOL), on_stream)
+
+
+def _refused(exc: BaseException) -> bool:
+    """Whether a dial failed because the address refused the connection
+    (libp2p wraps the OSError in its own errors, lists and groups)."""
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo:
+        err = todo.pop()
+        if id(err) in seen:
+            continue
+        seen.add(id(err))
+        if isinstance(err, ConnectionRefusedError) or (
+            isinstance(err, OSError) and err.errno == errno.ECONNREFUSED
+        ):
+            return True
+        if isinstance(err, BaseExceptionGroup):
+            todo.extend(err.exceptions)
+        todo.extend(getattr(err, "errors", None) or [])  # libp2p's MultiError
+        todo.extend(e for e in (err.__cause__, err.__context__) if e is not None)
+    return False

@@ -30,6 +30,7 @@ from .rpc import Method, Rpc
 log = logging.getLogger(__name__)
 
 MAX_RECORDS = 256
+ADDR_TTL = 600  # seconds; refreshed by each node-info or exchange naming the peer
 
 
 class PeerRecord(BaseModel):
@@ -103,8 +104,19 @@ class Discovery:
 
     def learn(self, record: PeerRecord) -> None:
         """Note a peer heard of elsewhere (e.g. node-info gossip)."""
-        if record.ID != self._me.ID and self.book.add(record):
+        if record.ID == self._me.ID:
+            return
+        if self.book.add(record):
             self._wake.set()
+        # libp2p only knows addresses of peers it dialed itself; with these
+        # an RPC can redial a peer whose (incoming) connection dropped
+        try:
+            addrs = [Multiaddr(a) for a in record.Addrs]
+            self._host.get_peerstore().add_addrs(
+                ID.from_base58(record.ID), addrs, ADDR_TTL
+            )
+        except Exception as exc:  # a malformed record off the network
+            log.debug("addresses of %s not kept: %s", record.ID, exc)
 
     async def run(
         self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED

@@ -29,12 +29,18 @@ class FrameTooLarge(CodecError):
 
 
 class PeerUnreachable(P2PError):
-    """Raised when a stream to a peer cannot be opened or breaks mid-call."""
+    """Raised when a stream to a peer cannot be opened or breaks mid-call.
 
-    def __init__(self, peer_id: str, reason: str) -> None:
+    `refused` is True when the peer's address refused the connection:
+    nothing listens there any more, which is as close to proof that the
+    process is gone as a network gives.
+    """
+
+    def __init__(self, peer_id: str, reason: str, *, refused: bool = False) -> None:
         super().__init__(f"peer {peer_id} unreachable: {reason}")
         self.peer_id = peer_id
         self.reason = reason
+        self.refused = refused
 
 
 class RpcTimeout(P2PError):

@@ -11,11 +11,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
 
 import trio
 from libp2p import new_host
+from libp2p.abc import INetConn, INetStream, INetwork, INotifee
 from libp2p.custom_types import TProtocol
 from libp2p.network.config import ConnectionConfig
 from libp2p.pubsub.gossipsub import GossipSub
@@ -26,11 +28,19 @@ from pydantic import BaseModel, Field
 from .discovery import Discovery, PeerRecord
 from .gossip import Gossip
 from .identity import load_or_create_key, peer_id_of
-from .libp2p_fixes import TolerantPubsub, atomic_yamux_writes, remember_peer_records
+from .libp2p_fixes import (
+    TolerantPubsub,
+    atomic_yamux_writes,
+    batched_window_updates,
+    cached_local_record,
+    remember_peer_records,
+)
 from .rpc import Rpc
 
 atomic_yamux_writes()
 remember_peer_records()
+batched_window_updates()
+cached_local_record()
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +90,10 @@ class Swarm:
         self.gossip = Gossip(self.pubsub, self.peer_id)
         self.discovery: Discovery | None = None
         self.addrs: list[str] = []
+
+    def on_peer_gone(self, callback: Callable[[str], None]) -> None:
+        """Call `callback(peer_id)` when the last connection to a peer closes."""
+        self.host.get_network().register_notifee(_PeerGone(callback))
 
     async def run(
         self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
@@ -137,6 +151,33 @@ class Swarm:
 
     def connected_peers(self) -> set[str]:
         return {str(p.to_base58()) for p in self.host.get_connected_peers()}
+
+
+class _PeerGone(INotifee):
+    """libp2p notifee that reports peers we no longer hold any connection to."""
+
+    def __init__(self, callback: Callable[[str], None]) -> None:
+        self._callback = callback
+
+    async def disconnected(self, network: INetwork, conn: INetConn) -> None:
+        peer = conn.muxed_conn.peer_id
+        if not network.get_connections(peer):
+            self._callback(str(peer.to_base58()))
+
+    async def opened_stream(self, network: INetwork, stream: INetStream) -> None:
+        pass
+
+    async def closed_stream(self, network: INetwork, stream: INetStream) -> None:
+        pass
+
+    async def connected(self, network: INetwork, conn: INetConn) -> None:
+        pass
+
+    async def listen(self, network: INetwork, multiaddr: Multiaddr) -> None:
+        pass
+
+    async def listen_close(self, network: INetwork, multiaddr: Multiaddr) -> None:
+        pass
 
 
 def announce_addrs(bound: list[Multiaddr]) -> list[str]:
