@@ -13,7 +13,7 @@ from .models.wire import (
     Bid,
     BidCall,
     CancelExecution,
-    ExecutionUpdate,
+    ExecutionUpdates,
     Heartbeat,
     HistoryRequest,
     HistoryResponse,
@@ -58,8 +58,8 @@ ASK_BID = Method("/bacalao/compute/ask-bid/1.0.0", AskBid, Bid)
 CANCEL = Method("/bacalao/compute/cancel/1.0.0", CancelExecution, Ack)
 LOGS = Method("/bacalao/compute/logs/1.0.0", LogsRequest, LogChunk)  # streaming
 # compute -> requester
-EXECUTION_UPDATE = Method(
-    "/bacalao/requester/execution-update/1.0.0", ExecutionUpdate, Ack
+EXECUTION_UPDATES = Method(
+    "/bacalao/requester/execution-updates/1.0.0", ExecutionUpdates, Ack
 )
 OPEN_BID = Method("/bacalao/requester/open-bid/1.0.0", OpenBid, Ack)
 # any -> any

@@ -8,6 +8,9 @@ from typing import Any
 import pytest
 import trio
 
+from bacalao.models.wire import AskBid
+from bacalao.protocol import ASK_BID
+
 from .conftest import Devstack, apis, stdout_of
 
 
@@ -250,3 +253,36 @@ async def test_job_whose_executions_keep_failing_gives_up(devstack: Devstack) ->
         done = await first.wait_for(job_id, ("Failed",), timeout=60)
         assert "gave up after 10 executions failed" in done["Job"]["State"]["Message"]
         assert len(done["Executions"]["Items"]) == 10
+
+
+async def test_slow_bid_answer_is_asked_again_not_placed_twice(
+    devstack: Devstack,
+) -> None:
+    """A node too busy to answer the ask in time still gets the job, once:
+    the requester asks it again instead of failing the execution and placing
+    the job elsewhere (the node may already be running it)."""
+    asks: list[str] = []
+    async with devstack(2, bid_timeout=0.5) as nodes:
+        for handle in nodes:
+            rpc = handle.node.swarm.rpc
+            answer = rpc._local[ASK_BID.protocol]
+
+            async def slow_first(
+                peer: str,
+                request: AskBid,
+                answer: Any = answer,
+                node: str = handle.node_id,
+            ) -> Any:
+                asks.append(node)
+                if asks.count(node) == 1:
+                    await trio.sleep(1.0)  # past the requester's bid timeout
+                return await answer(peer, request)
+
+            rpc._local[ASK_BID.protocol] = slow_first
+        api = apis(nodes)[0]
+        job_id = await api.submit(noop_job(Stdout="once"))
+        done = await api.wait_for(job_id)
+    assert done["Job"]["State"]["StateType"] == "Completed"
+    assert len(done["Executions"]["Items"]) == 1
+    assert len(asks) >= 2
+    assert len(set(asks)) == 1  # the same node, asked again

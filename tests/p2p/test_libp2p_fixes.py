@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import libp2p.pubsub.pubsub
@@ -9,9 +10,19 @@ import pytest
 import trio
 from libp2p.abc import INetStream
 from libp2p.custom_types import TProtocol
+from libp2p.network.stream.net_stream import NetStream
+from libp2p.peer.envelope import consume_envelope
 from libp2p.peer.id import ID
+from libp2p.peer.peer_record import PEER_RECORD_ENVELOPE_DOMAIN
 from libp2p.peer.peerstore import env_to_send_in_RPC
 from libp2p.pubsub.pb.rpc_pb2 import RPC
+from libp2p.stream_muxer.yamux.yamux import (
+    DEFAULT_WINDOW_SIZE,
+    HEADER_SIZE,
+    TYPE_WINDOW_UPDATE,
+    YAMUX_HEADER_FORMAT,
+    YamuxStream,
+)
 from libp2p.utils import encode_varint_prefixed, read_varint_prefixed_bytes
 
 from bacalao.p2p.host import Swarm, SwarmConfig
@@ -103,3 +114,100 @@ async def test_a_peers_signed_record_is_checked_once_not_per_rpc(
     assert len(stored) == 1
     # A record that names another peer is still refused.
     assert not check(rpc, a.swarm.host, ID.from_base58(a.swarm.peer_id))
+
+
+def spy_window_updates(
+    stream: INetStream, monkeypatch: pytest.MonkeyPatch
+) -> list[int]:
+    """The increments of the WINDOW_UPDATE frames `stream`'s side of the
+    connection sends for it from now on, as they go on the wire."""
+    assert isinstance(stream, NetStream)
+    muxed = stream.muxed_stream
+    assert isinstance(muxed, YamuxStream)
+    conn = muxed.conn
+    write_frame = conn._write_frame
+    increments: list[int] = []
+
+    async def spying_write_frame(data: bytes) -> None:
+        _, kind, flags, stream_id, length = struct.unpack(
+            YAMUX_HEADER_FORMAT, data[:HEADER_SIZE]
+        )
+        # flags 0: a plain credit update, not the SYN/ACK/FIN/RST of the stream
+        if kind == TYPE_WINDOW_UPDATE and flags == 0 and stream_id == muxed.stream_id:
+            increments.append(length)
+        await write_frame(data)
+
+    monkeypatch.setattr(conn, "_write_frame", spying_write_frame)
+    return increments
+
+
+async def test_small_messages_cost_the_receiver_few_window_updates(
+    start_swarm: StartSwarm, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stream of small messages read as they come: credit goes back to the
+    sender once half the window is used, not one WINDOW_UPDATE per read."""
+    a, b = await connected_pair(start_swarm)
+    count, size = 2_000, 100
+    sent = [i.to_bytes(4, "big") * (size // 4) for i in range(count)]
+    received: list[bytes] = []
+    spied: list[list[int]] = []
+
+    async def handler(stream: INetStream) -> None:
+        spied.append(spy_window_updates(stream, monkeypatch))  # before any read
+        for _ in range(count):
+            received.append(await read_varint_prefixed_bytes(stream))
+
+    a.swarm.host.set_stream_handler(BULK, handler)
+    stream = await b.swarm.host.new_stream(ID.from_base58(a.swarm.peer_id), [BULK])
+    with trio.fail_after(WAIT):
+        for message in sent:
+            await stream.write(encode_varint_prefixed(message))
+        await wait_until(lambda: len(received) == count)
+    assert received == sent
+    [updates] = spied
+    assert len(updates) <= 5, f"{len(updates)} window updates for {count} messages"
+
+
+async def test_transfer_larger_than_the_window_completes(
+    start_swarm: StartSwarm, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batched credit still reaches the sender: several MB through a 256 KiB
+    window arrive whole instead of stalling once the window is spent."""
+    a, b = await connected_pair(start_swarm)
+    total = 4 * 1024 * 1024
+    payload = bytes(i * 7 % 251 for i in range(total))
+    received = bytearray()
+    spied: list[list[int]] = []
+
+    async def handler(stream: INetStream) -> None:
+        spied.append(spy_window_updates(stream, monkeypatch))
+        while len(received) < total:
+            received.extend(await stream.read(64 * 1024))
+
+    a.swarm.host.set_stream_handler(BULK, handler)
+    stream = await b.swarm.host.new_stream(ID.from_base58(a.swarm.peer_id), [BULK])
+    with trio.fail_after(WAIT):
+        await stream.write(payload)
+        await wait_until(lambda: len(received) >= total)
+    assert received == payload
+    [updates] = spied
+    assert sum(updates) >= total - DEFAULT_WINDOW_SIZE  # credit for what was read
+    # ...in window-sized batches, not one per read
+    assert len(updates) <= 2 * total // DEFAULT_WINDOW_SIZE + 2
+
+
+async def test_local_signed_record_is_reused_within_its_ttl(
+    start_swarm: StartSwarm,
+) -> None:
+    a = await start_swarm()
+    b = await start_swarm()
+    envelope = libp2p.pubsub.pubsub.env_to_send_in_RPC  # type: ignore[attr-defined]
+    first, _ = envelope(a.swarm.host)
+    again, fresh = envelope(a.swarm.host)
+    assert again is first  # the cached bytes, not a re-signed or re-encoded copy
+    assert not fresh
+    other, _ = envelope(b.swarm.host)
+    assert other != first
+    for data, owner in ((first, a), (other, b)):
+        _, record = consume_envelope(data, PEER_RECORD_ENVELOPE_DOMAIN)
+        assert record.peer_id == ID.from_base58(owner.swarm.peer_id)

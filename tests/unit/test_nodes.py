@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import Any
 
 import trio
 import trio.testing
 
 from bacalao.announce import Announcer
+from bacalao.models.wire import Heartbeat, NodesRequest, NodesResponse
 from bacalao.orchestrator.nodes import NodeManager, Probe
+from bacalao.p2p.discovery import PeerRecord
+from bacalao.protocol import NODES
 
 from .support import make_node
 
@@ -187,11 +191,16 @@ async def test_changes_wake_waiters(mock_clock: trio.testing.MockClock) -> None:
             await woke.wait()
 
 
-def announcer(node_id: str, labels: dict[str, str]) -> Announcer:
+def announcer(node_id: str, labels: dict[str, str], **swarm: Any) -> Announcer:
+    """An Announcer on a fake swarm; `swarm` adds to or replaces its parts."""
+    fake = {
+        "peer_id": node_id,
+        "rpc": SimpleNamespace(register=lambda *_: None),
+        "discovery": None,
+        **swarm,
+    }
     return Announcer(
-        SimpleNamespace(  # type: ignore[arg-type]
-            peer_id=node_id, rpc=SimpleNamespace(register=lambda *_: None)
-        ),
+        SimpleNamespace(**fake),  # type: ignore[arg-type]
         NodeManager(node_id, timeout=TIMEOUT),
         build_info=lambda: make_node(node_id, labels=labels),
         info_interval=30,
@@ -282,3 +291,76 @@ async def test_dropped_connection_is_probed_at_once(
         nursery.cancel_scope.cancel()
     assert [node_id for node_id, _ in lost] == ["a"]
     assert nodes.is_connected("slow")
+
+
+async def test_heartbeat_from_a_node_that_knows_more_pulls_its_table(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """A node missed by gossip catches up: the heartbeat of a peer that knows
+    more nodes makes it ask that peer for its node table."""
+    table = [make_node(node_id) for node_id in ("big", "b", "c", "d")]
+    asked: list[tuple[str, object]] = []
+
+    async def call(
+        peer: str, method: object, request: NodesRequest, *, timeout: float
+    ) -> NodesResponse:
+        asked.append((peer, method))
+        return NodesResponse(Nodes=table)
+
+    joined = trio.Event()
+    joined.set()
+    me = announcer(
+        "self",
+        {},
+        rpc=SimpleNamespace(register=lambda *_: None, call=call),
+        discovery=SimpleNamespace(joined=joined, learn=lambda _: None),
+        connected_peers=lambda: [],
+    )
+    me.current_info()
+    me.nodes.observe_info(make_node("big"))
+    assert me.nodes.count() == 2
+    me._on_heartbeat("big", Heartbeat(NodeID="big", Seq=1, Interval=1, Known=5))
+    assert me._pull_from == "big"
+    assert me._pull_wanted.is_set()
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(me._table_loop)
+        with trio.fail_after(20):
+            while me.nodes.count() < 5:
+                await me.nodes.changed.wait()
+        nursery.cancel_scope.cancel()
+    assert asked == [("big", NODES)]
+    assert all(me.nodes.is_connected(info.NodeID) for info in table)
+
+
+async def test_heartbeat_from_a_node_that_knows_no_more_pulls_nothing(
+    mock_clock: trio.testing.MockClock,
+) -> None:
+    me = announcer("self", {})
+    me.current_info()
+    me.nodes.observe_info(make_node("peer"))
+    for known in (0, 1, 2):
+        me._on_heartbeat("peer", Heartbeat(NodeID="peer", Seq=known, Known=known))
+    # its own heartbeat, come back through gossip, is no news either
+    me._on_heartbeat("self", Heartbeat(NodeID="self", Seq=1, Known=99))
+    assert me._pull_from is None
+    assert not me._pull_wanted.is_set()
+
+
+async def test_nodes_request_introduces_the_asker_and_gets_the_live_nodes(
+    mock_clock: trio.testing.MockClock,
+) -> None:
+    learned: list[PeerRecord] = []
+    me = announcer(
+        "self", {}, discovery=SimpleNamespace(learn=learned.append, joined=None)
+    )
+    me.current_info()
+    me.nodes.observe_info(make_node("gone"))
+    mock_clock.jump(TIMEOUT + 1)
+    me.nodes.expire(trio.current_time())  # lost: not passed on
+    me.nodes.observe_info(make_node("a"))
+    address = "/ip4/10.0.0.9/tcp/4001"
+    asker = make_node("other", Addresses=[address])
+    answer = await me._on_nodes("other", NodesRequest(Self=asker))
+    assert me.nodes.is_connected("other")
+    assert learned == [PeerRecord(ID="other", Addrs=[address])]
+    assert sorted(info.NodeID for info in answer.Nodes) == ["a", "other", "self"]

@@ -1,9 +1,11 @@
 """Delivering execution updates to requesters: in order, until acknowledged.
 
-One worker per requester sends that requester's updates one at a time, in
-the order they were made, retrying with backoff while the requester is
-unreachable. Updates come from the persisted outbox, so a restart resumes
-delivery where it stopped.
+One worker per requester sends that requester's updates in the order they
+were made, retrying with backoff while the requester is unreachable.
+Whatever queued up while a call was under way goes in the next call (up to
+`BATCH_BYTES` of it), so a busy node's delivery keeps up with its work
+instead of paying one round trip per update. Updates come from the
+persisted outbox, so a restart resumes delivery where it stopped.
 """
 
 from __future__ import annotations
@@ -13,13 +15,17 @@ import math
 
 import trio
 
-from ..models.wire import ExecutionUpdate
+from ..models.wire import ExecutionUpdate, ExecutionUpdates
 from ..p2p.exceptions import RemoteError
 from ..p2p.rpc import Rpc
-from ..protocol import EXECUTION_UPDATE
+from ..protocol import EXECUTION_UPDATES
 from .executions import LocalExecutions
 
 log = logging.getLogger(__name__)
+
+# well under the 16 MiB frame limit, even if every character of a task's
+# output must be escaped in JSON (6 bytes for 1)
+BATCH_BYTES = 4 * 1024 * 1024
 
 
 class UpdateSender:
@@ -86,23 +92,24 @@ class UpdateSender:
                     batch.append(queue.receive_nowait())
                 except trio.WouldBlock:
                     break
-            for seqs, update in _latest_per_execution(batch):
-                await self._deliver(requester, seqs, update)
+            for chunk in _chunks(_latest_per_execution(batch)):
+                await self._deliver(requester, chunk)
 
     async def _deliver(
-        self, requester: str, seqs: list[int], update: ExecutionUpdate
+        self, requester: str, chunk: list[tuple[list[int], ExecutionUpdate]]
     ) -> None:
+        seqs = [seq for seqs, _ in chunk for seq in seqs]
         try:
             await self._rpc.call_with_retry(
                 requester,
-                EXECUTION_UPDATE,
-                update,
+                EXECUTION_UPDATES,
+                ExecutionUpdates(Updates=[update for _, update in chunk]),
                 timeout=10,
                 attempts=math.inf,
                 max_backoff=5.0,
             )
         except RemoteError as exc:
-            log.warning("requester %s refused update %s: %s", requester, seqs, exc)
+            log.warning("requester %s refused updates %s: %s", requester, seqs, exc)
         self._delivered.extend(seqs)
         self._wake_cleaner.set()
 
@@ -120,3 +127,30 @@ def _latest_per_execution(
         seqs = latest.pop(update.ExecutionID, ([], update))[0]
         latest[update.ExecutionID] = ([*seqs, seq], update)
     return list(latest.values())
+
+
+def _chunks(
+    updates: list[tuple[list[int], ExecutionUpdate]],
+) -> list[list[tuple[list[int], ExecutionUpdate]]]:
+    """Split into calls of at most `ExecutionUpdates.LIMIT` updates and
+    about `BATCH_BYTES` (a lone update bigger than that goes alone)."""
+    chunks: list[list[tuple[list[int], ExecutionUpdate]]] = []
+    size = 0
+    for item in updates:
+        cost = _worst_size(item[1])
+        if (
+            not chunks
+            or len(chunks[-1]) >= ExecutionUpdates.LIMIT
+            or size + cost > BATCH_BYTES
+        ):
+            chunks.append([])
+            size = 0
+        chunks[-1].append(item)
+        size += cost
+    return chunks
+
+
+def _worst_size(update: ExecutionUpdate) -> int:
+    out = update.RunOutput
+    text = len(out.Stdout) + len(out.STDERR) + len(out.ErrorMsg) if out else 0
+    return 4096 + 6 * (text + len(update.Message))

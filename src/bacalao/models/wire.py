@@ -125,6 +125,14 @@ class ExecutionUpdate(WireModel):
     Details: dict[str, str] = Field(default_factory=dict)
 
 
+class ExecutionUpdates(WireModel):
+    """Several updates to one requester in one call, in the order made."""
+
+    LIMIT: ClassVar[int] = 256
+
+    Updates: list[ExecutionUpdate] = Field(min_length=1, max_length=LIMIT)
+
+
 class HistoryRequest(WireModel):
     """Ask the requester that owns a job for its history."""
 

@@ -30,12 +30,13 @@ from ..models.wire import (
     BidCall,
     CancelExecution,
     ExecutionUpdate,
+    ExecutionUpdates,
     OpenBid,
 )
-from ..p2p.exceptions import P2PError
+from ..p2p.exceptions import P2PError, RpcTimeout
 from ..p2p.gossip import Gossip
 from ..p2p.rpc import HandlerError, Rpc
-from ..protocol import ASK_BID, BIDS, CANCEL, EXECUTION_UPDATE, OPEN_BID
+from ..protocol import ASK_BID, BIDS, CANCEL, EXECUTION_UPDATES, OPEN_BID
 from .exceptions import InvalidJobState, JobNotFound
 from .nodes import NodeManager
 from .record import Declined, JobRecord, is_forward
@@ -56,6 +57,8 @@ WAKE_ON_CHANGE = 32
 # Executions one job may use up before it fails: every failed attempt stays in
 # the record, so without a bound a job that keeps failing grows without end.
 MAX_ATTEMPTS_PER_SLOT = 10
+BID_ASKS = 5  # asks of one execution whose answers time out, before it fails
+BID_ASK_BACKOFF = 0.5  # before the second ask; doubles, up to 4 s
 OPEN_CALL_EVERY = 2.0
 OPEN_CALL_GAP = 0.5  # between any two open calls of this orchestrator
 INBOX_SIZE = 1024
@@ -135,7 +138,7 @@ class Orchestrator:
         self._records: dict[str, JobRecord] = {}
         self._mailboxes: dict[str, _Mailbox] = {}
         self._nursery: trio.Nursery | None = None
-        rpc.register(EXECUTION_UPDATE, self._on_update_rpc)
+        rpc.register(EXECUTION_UPDATES, self._on_updates_rpc)
         rpc.register(OPEN_BID, self._on_open_bid)
 
     # -- lifecycle -------------------------------------------------------
@@ -204,13 +207,19 @@ class Orchestrator:
     def owns(self, job_id: str) -> bool:
         return job_id in self._records
 
-    async def _on_update_rpc(self, peer: str, update: ExecutionUpdate) -> Ack:
-        """A compute node's report; acknowledged once it is persisted."""
-        if update.NodeID != peer:
+    async def _on_updates_rpc(self, peer: str, batch: ExecutionUpdates) -> Ack:
+        """A compute node's reports; acknowledged once all are persisted (in
+        a few group commits: the jobs' loops handle them side by side)."""
+        if any(update.NodeID != peer for update in batch.Updates):
             raise HandlerError("bad_request", "an update must come from its own node")
         self.nodes.observe_alive(peer)
-        await self._deliver(update.JobID, Updated(update), wait=True)
+        async with trio.open_nursery() as nursery:
+            for update in batch.Updates:
+                nursery.start_soon(self._deliver_and_wait, update)
         return Ack()
+
+    async def _deliver_and_wait(self, update: ExecutionUpdate) -> None:
+        await self._deliver(update.JobID, Updated(update), wait=True)
 
     async def _on_open_bid(self, peer: str, answer: OpenBid) -> Ack:
         """A node answered an open call: add it to the view, queued jobs retry."""
@@ -452,13 +461,24 @@ class Orchestrator:
             Execution=execution.model_copy(update={"Job": job}),
             RequesterID=self.node_id,
         )
-        try:
-            bid = await self.rpc.call(
-                execution.NodeID, ASK_BID, request, timeout=self.config.bid_timeout
-            )
-        except P2PError as exc:
-            self._post(job.ID, BidAnswered(execution.ID, None, str(exc)))
-            return
+        for ask in range(1, BID_ASKS + 1):
+            try:
+                bid = await self.rpc.call(
+                    execution.NodeID, ASK_BID, request, timeout=self.config.bid_timeout
+                )
+                break
+            except RpcTimeout as exc:
+                # A slow node is not a refusal, and it may have the ask and be
+                # running the job already: failing this execution would place
+                # the job again (twice, perhaps) and spend one of its attempts.
+                # Asking again is idempotent; the node's loss ends the wait.
+                if ask == BID_ASKS or not self.nodes.is_connected(execution.NodeID):
+                    self._post(job.ID, BidAnswered(execution.ID, None, str(exc)))
+                    return
+                await trio.sleep(min(BID_ASK_BACKOFF * 2 ** (ask - 1), 4.0))
+            except P2PError as exc:
+                self._post(job.ID, BidAnswered(execution.ID, None, str(exc)))
+                return
         self.nodes.observe_alive(execution.NodeID)
         self._post(job.ID, BidAnswered(execution.ID, bid))
 
