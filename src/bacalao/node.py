@@ -133,6 +133,8 @@ class Node:
         self._scope.cancel()
 
     async def _ping(self, node_id: str) -> Probe | None:
+        if self.swarm.discovery is not None:
+            self.swarm.discovery.lend_addresses(node_id)
         try:
             await self.swarm.rpc.call(node_id, PING, Ack(), timeout=PING_TIMEOUT)
         except PeerUnreachable as exc:

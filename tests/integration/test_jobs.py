@@ -9,6 +9,7 @@ import pytest
 import trio
 
 from bacalao.models.wire import AskBid
+from bacalao.orchestrator import service
 from bacalao.protocol import ASK_BID
 
 from .conftest import Devstack, apis, stdout_of
@@ -286,3 +287,45 @@ async def test_slow_bid_answer_is_asked_again_not_placed_twice(
     assert len(done["Executions"]["Items"]) == 1
     assert len(asks) >= 2
     assert len(set(asks)) == 1  # the same node, asked again
+
+
+async def test_job_declined_by_a_busy_node_many_times_still_runs(
+    devstack: Devstack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Declines are not failed attempts: a job queued behind a long one on
+    the only node is declined again and again (busy), then runs."""
+    monkeypatch.setattr(service, "QUEUE_RETRY", 0.05)
+    monkeypatch.setattr(service, "QUEUE_RETRY_MAX", 0.1)
+    async with devstack(1, max_cpu=0.5, max_queued=0) as nodes:
+        api = apis(nodes)[0]
+        long = await api.submit(noop_job(Duration=2.0))
+        await api.wait_for(long, ("Running",))
+        queued = await api.submit(noop_job(Stdout="my turn"))
+        done = await api.wait_for(queued, timeout=30)
+    assert done["Job"]["State"]["StateType"] == "Completed", done["Job"]["State"]
+    declined = [
+        e
+        for e in done["Executions"]["Items"]
+        if e["ComputeState"]["StateType"] == 4  # AskForBidRejected
+    ]
+    assert len(declined) > service.MAX_ATTEMPTS_PER_SLOT
+    assert stdout_of(done) == "my turn"
+
+
+async def test_crashed_node_is_lost_by_its_dropped_connection_not_its_silence(
+    devstack: Devstack,
+) -> None:
+    """Heartbeats so slow that silence alone would take 40 s: a stopped node
+    is lost within seconds, because its connection closed and its address
+    refuses a redial (it had dialed node 0, which never dialed it)."""
+    async with devstack(2, heartbeat_interval=10.0, node_timeout=40.0) as nodes:
+        first, second = nodes
+        assert first.node.nodes.is_connected(second.node_id)
+        second.node.stop()
+        with trio.fail_after(8):
+            while first.node.nodes.is_connected(second.node_id):
+                await first.node.nodes.changed.wait()
+        state = next(
+            s for s in first.node.nodes.states() if s.Info.NodeID == second.node_id
+        )
+        assert state.Connection == "DISCONNECTED"

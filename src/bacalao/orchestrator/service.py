@@ -383,12 +383,17 @@ class Orchestrator:
         )
         if wanted == 0:
             return
-        if not record.job.runs_everywhere and len(
-            record.executions
-        ) >= MAX_ATTEMPTS_PER_SLOT * max(record.job.Count, 1):
+        # a node that declined (busy, say) did not try: only attempts count;
+        # declines are bounded by the queue timeout instead
+        attempts = sum(
+            1 for e in record.executions.values() if e.state != E.AskForBidRejected
+        )
+        if not record.job.runs_everywhere and attempts >= MAX_ATTEMPTS_PER_SLOT * max(
+            record.job.Count, 1
+        ):
             record.set_state(
                 J.Failed,
-                f"gave up after {len(record.executions)} executions failed: "
+                f"gave up after {attempts} executions failed: "
                 + self._explain(record, ranking),
             )
             await self._commit(record)
