@@ -329,3 +329,30 @@ async def test_crashed_node_is_lost_by_its_dropped_connection_not_its_silence(
             s for s in first.node.nodes.states() if s.Info.NodeID == second.node_id
         )
         assert state.Connection == "DISCONNECTED"
+
+
+async def test_ask_to_itself_that_times_out_still_runs_the_job(
+    devstack: Devstack,
+) -> None:
+    """A node asking itself for a bid gives up after the bid timeout while
+    its compute side is still storing the accepted execution; the repeated
+    ask gets the same yes, and the job must then run, not hang in Running."""
+    async with devstack(1, bid_timeout=0.3) as nodes:
+        compute = nodes[0].node.compute
+        assert compute is not None
+        put = compute.store.put
+        slow_once: list[bool] = []
+
+        async def slow_put(*args: Any, **kwargs: Any) -> Any:
+            if not slow_once:
+                slow_once.append(True)
+                await trio.sleep(0.6)  # past the bid timeout
+            return await put(*args, **kwargs)
+
+        compute.store.put = slow_put  # type: ignore[method-assign]
+        api = apis(nodes)[0]
+        job_id = await api.submit(noop_job(Stdout="ran"))
+        done = await api.wait_for(job_id, timeout=15)
+    assert done["Job"]["State"]["StateType"] == "Completed"
+    assert stdout_of(done) == "ran"
+    assert slow_once
