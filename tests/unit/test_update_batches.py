@@ -5,11 +5,18 @@ from __future__ import annotations
 import contextlib
 
 import pytest
+import trio
+import trio.testing
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from bacalao.compute.updates import BATCH_BYTES, _chunks, _latest_per_execution
+from bacalao.compute.updates import (
+    BATCH_BYTES,
+    UpdateSender,
+    _chunks,
+    _latest_per_execution,
+)
 from bacalao.models.execution import RunCommandResult
 from bacalao.models.states import ExecutionStateType
 from bacalao.models.wire import ExecutionUpdate, ExecutionUpdates
@@ -85,3 +92,39 @@ def test_an_empty_or_oversized_batch_is_refused() -> None:
     for size in (0, ExecutionUpdates.LIMIT + 1):
         with pytest.raises(ValidationError):
             ExecutionUpdates.model_validate({"Updates": [one] * size})
+
+
+class SlowOutbox:
+    """An outbox whose write finishes only after the node began stopping."""
+
+    def __init__(self) -> None:
+        self.written: list[ExecutionUpdate] = []
+        self.release = trio.Event()
+
+    async def pending(self) -> list[tuple[int, str, ExecutionUpdate]]:
+        return []
+
+    async def enqueue(self, requester: str, update: ExecutionUpdate) -> int:
+        with trio.CancelScope(shield=True):  # like a write in a worker thread
+            await self.release.wait()
+        self.written.append(update)
+        return len(self.written)
+
+    async def delivered(self, seqs: list[int]) -> None:
+        return None
+
+
+async def test_update_made_while_the_node_stops_stays_in_the_outbox() -> None:
+    outbox = SlowOutbox()
+    sender = UpdateSender(outbox, rpc=None)  # type: ignore[arg-type]
+    async with trio.open_nursery() as nursery:
+        await nursery.start(sender.run)
+        nursery.start_soon(
+            sender.send, "requester", update("a", ExecutionStateType.Running)
+        )
+        await trio.testing.wait_all_tasks_blocked()
+        nursery.cancel_scope.cancel()  # the node stops; the write is under way
+        with trio.CancelScope(shield=True):
+            await trio.testing.wait_all_tasks_blocked()  # the sender has stopped
+        outbox.release.set()
+    assert [u.ExecutionID for u in outbox.written] == ["a"]

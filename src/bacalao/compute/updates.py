@@ -40,17 +40,21 @@ class UpdateSender:
         self._nursery: trio.Nursery | None = None
         self._delivered: list[int] = []
         self._wake_cleaner = trio.Event()
+        self._stopping = False
 
     async def run(
         self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
     ) -> None:
         async with trio.open_nursery() as nursery:
             self._nursery = nursery
-            for seq, requester, update in await self._store.pending():
-                self._queue(requester).send_nowait((seq, update))
-            nursery.start_soon(self._clean_outbox)
-            task_status.started()
-            await trio.sleep_forever()
+            try:
+                for seq, requester, update in await self._store.pending():
+                    self._queue(requester).send_nowait((seq, update))
+                nursery.start_soon(self._clean_outbox)
+                task_status.started()
+                await trio.sleep_forever()
+            finally:
+                self._stopping = True
 
     async def _clean_outbox(self) -> None:
         """Drop delivered updates from the outbox, many at a time, off the
@@ -65,6 +69,8 @@ class UpdateSender:
     async def send(self, requester: str, update: ExecutionUpdate) -> None:
         """Persist `update` and queue it; returns before it is delivered."""
         seq = await self._store.enqueue(requester, update)
+        if self._stopping:  # the outbox has it: sent when the node is back
+            return
         self._queue(requester).send_nowait((seq, update))
 
     def _queue(
