@@ -194,15 +194,11 @@ class Compute:
         if len(self._answers) > REMEMBERED_ANSWERS:
             self._answers.popitem(last=False)
         if decision.accept:
-            # an accepted bid is the go-ahead: run now, or queue for capacity.
-            # Shielded: once the answer is remembered, a repeated ask gets it,
-            # so a caller that gave up (a timeout cancels a call to this node
-            # itself) must not leave an accepted execution that never starts.
+            # an accepted bid is the go-ahead: run now, or queue for capacity
             local = _Local(execution, request.RequesterID or peer, need)
             self._local[execution.ID] = local
             execution.ComputeState.StateType = E.BidAccepted
-            with trio.CancelScope(shield=True):
-                await self.store.put(execution, local.requester)
+            await self.store.put(execution, local.requester)
             if self.capacity.hold_or_queue(execution.ID, need):
                 self._start(local)
             self._on_capacity_change()

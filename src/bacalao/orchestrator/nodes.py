@@ -207,12 +207,13 @@ class NodeManager:
             found = await self._probe(node_id)
             if found is Probe.ALIVE:
                 self.observe_alive(node_id)
-            elif entry.last_seen != heard_at:  # heard from while we asked
-                pass
-            elif found is Probe.GONE:
-                self.mark_lost(node_id, "its connection closed and it refuses new ones")
-            elif node_id in self.suspects(trio.current_time()):
-                self.mark_lost(node_id, "nor did it answer a ping")
+            elif entry.last_seen == heard_at:  # nor heard from while we asked
+                if found is Probe.GONE:
+                    self.mark_lost(
+                        node_id, "its connection closed and it refuses new ones"
+                    )
+                elif node_id in self.suspects(trio.current_time()):
+                    self.mark_lost(node_id, "nor did it answer a ping")
         finally:
             probing.discard(node_id)
 

@@ -472,18 +472,20 @@ class Orchestrator:
                     execution.NodeID, ASK_BID, request, timeout=self.config.bid_timeout
                 )
                 break
-            except RpcTimeout as exc:
+            except P2PError as exc:
                 # A slow node is not a refusal, and it may have the ask and be
                 # running the job already: failing this execution would place
                 # the job again (twice, perhaps) and spend one of its attempts.
                 # Asking again is idempotent; the node's loss ends the wait.
-                if ask == BID_ASKS or not self.nodes.is_connected(execution.NodeID):
+                slow = isinstance(exc, RpcTimeout)
+                if (
+                    not slow
+                    or ask == BID_ASKS
+                    or not self.nodes.is_connected(execution.NodeID)
+                ):
                     self._post(job.ID, BidAnswered(execution.ID, None, str(exc)))
                     return
-                await trio.sleep(min(BID_ASK_BACKOFF * 2 ** (ask - 1), 4.0))
-            except P2PError as exc:
-                self._post(job.ID, BidAnswered(execution.ID, None, str(exc)))
-                return
+            await trio.sleep(min(BID_ASK_BACKOFF * 2 ** (ask - 1), 4.0))
         self.nodes.observe_alive(execution.NodeID)
         self._post(job.ID, BidAnswered(execution.ID, bid))
 

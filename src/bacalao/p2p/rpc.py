@@ -77,6 +77,7 @@ class Rpc:
         self._local: dict[str, Handler] = {}
         self._methods: dict[str, Method[Any, Any]] = {}
         self._pool: ChannelPool | None = None
+        self._nursery: trio.Nursery | None = None
         serve_channels(host, self._dispatch)
         self._streams: dict[str, Callable[[str, Any], AsyncIterator[BaseModel]]] = {}
 
@@ -123,12 +124,31 @@ class Rpc:
             raise PeerUnreachable(
                 self._self_id, f"protocol {method.protocol} not served here"
             )
+        answers: list[bytes] = []
+        answered = trio.Event()
+
+        async def answer() -> None:
+            try:
+                answers.append(
+                    await _answer_body(method, handler, self._self_id, payload)
+                )
+            finally:
+                answered.set()
+
+        # As with a remote peer, a caller that gives up does not cancel the
+        # handler halfway (it may have remembered an answer it never acted on).
+        if self._nursery is None:
+            await answer()
+        else:
+            self._nursery.start_soon(answer)
         try:
             with trio.fail_after(timeout):
-                raw = await _answer_body(method, handler, self._self_id, payload)
+                await answered.wait()
         except trio.TooSlowError:
             raise RpcTimeout(self._self_id, method.protocol, timeout) from None
-        return _decode_answer(method, raw)
+        if not answers:
+            raise PeerUnreachable(self._self_id, "this node is stopping")
+        return _decode_answer(method, answers[0])
 
     async def run(
         self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
@@ -137,11 +157,13 @@ class Rpc:
         this runs."""
         async with trio.open_nursery() as nursery:
             self._pool = ChannelPool(self._host, nursery)
+            self._nursery = nursery
             task_status.started()
             try:
                 await trio.sleep_forever()
             finally:
                 self._pool = None
+                self._nursery = None
 
     async def _dispatch(self, peer: str, name: str, body: bytes) -> bytes:
         method = self._methods.get(name)
