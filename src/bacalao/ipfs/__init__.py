@@ -1,0 +1,1 @@
+"""The IPFS peer every bacalao node is: CIDs, UnixFS, blocks, bitswap."""
