@@ -10,7 +10,10 @@
   interval, so receivers know when to expect the next, and how many nodes
   its sender knows of. A crashed node is noticed sooner than its missed
   heartbeats: its peers see the connection drop and probe it (NodeManager).
-- Node tables: a node that joins introduces itself to a few peers and asks
+- Node tables: every node info travels as its node signed it, so a node
+  table (relayed infos) cannot speak for anyone: entries that fail their
+  signature are dropped and counted, as is a `Self` not from the caller.
+  A node that joins introduces itself to a few peers and asks
   them for every node they know (the `nodes` RPC) instead of waiting for
   each node's next publish; then it publishes its info again, twice, as
   its gossip mesh forms (its very first publish had no mesh to go to).
@@ -33,12 +36,14 @@ from collections.abc import Callable
 import trio
 
 from .models.node import NodeInfo
-from .models.wire import Heartbeat, NodesRequest, NodesResponse
+from .models.wire import Heartbeat, NodesRequest, NodesResponse, SignedNodeInfo
 from .orchestrator.nodes import NodeManager
 from .p2p.discovery import PeerRecord
 from .p2p.exceptions import P2PError
 from .p2p.host import Swarm
+from .p2p.rpc import HandlerError
 from .protocol import HEALTH, NODE_INFO, NODES
+from .signed_info import InvalidNodeInfo, opened, seal, sender_refusal
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +81,7 @@ class Announcer:
         self._pull_wanted = trio.Event()
         # a restarted node keeps its ID: its Seq must still beat the old one's
         self._seq = time.time_ns()
+        self.refused = 0  # node infos refused: not signed by the node they name
         swarm.rpc.register(NODES, self._on_nodes)
 
     def poke(self) -> None:
@@ -83,11 +89,16 @@ class Announcer:
         self._poke.set()
 
     def current_info(self) -> NodeInfo:
+        return opened(self.current_signed())
+
+    def current_signed(self) -> SignedNodeInfo:
+        """This node's info as of now, signed by it."""
         info = self._build_info()
         self._seq += 1
         info.Seq = self._seq
-        self.nodes.observe_info(info)
-        return info
+        signed = seal(info, self.swarm.sign)
+        self.nodes.observe_info(info, signed)
+        return signed
 
     def heartbeat_interval(self) -> float:
         interval = max(
@@ -114,13 +125,14 @@ class Announcer:
 
     # -- receiving -------------------------------------------------------
 
-    def _on_info(self, sender: str, info: NodeInfo) -> None:
-        if sender != self.swarm.peer_id:
-            self._learn(info)
+    def _on_info(self, sender: str, signed: SignedNodeInfo) -> None:
+        if sender != self.swarm.peer_id:  # checked by the topic: signed by sender
+            self._learn(signed)
 
-    def _learn(self, info: NodeInfo) -> None:
+    def _learn(self, signed: SignedNodeInfo) -> None:
+        info = opened(signed)
         is_new = self.nodes.get(info.NodeID) is None
-        self.nodes.observe_info(info)
+        self.nodes.observe_info(info, signed)
         if self.swarm.discovery is not None and info.Addresses:
             self.swarm.discovery.learn(PeerRecord(ID=info.NodeID, Addrs=info.Addresses))
         if is_new and info.Orchestrator:
@@ -134,10 +146,14 @@ class Announcer:
             self._pull_from = heartbeat.NodeID
             self._pull_wanted.set()
 
-    async def _on_nodes(self, _peer: str, request: NodesRequest) -> NodesResponse:
-        if request.Self is not None and request.Self.NodeID != self.swarm.peer_id:
+    async def _on_nodes(self, peer: str, request: NodesRequest) -> NodesResponse:
+        if request.Self is not None:
+            refusal = sender_refusal(peer, request.Self)
+            if refusal is not None:
+                self.refused += 1
+                raise HandlerError("forbidden", f"node info refused: {refusal}")
             self._learn(request.Self)
-        infos = [v.info for v in self.nodes.views() if v.connected]
+        infos = self.nodes.signed_infos()
         return NodesResponse(Nodes=infos[: NodesResponse.LIMIT])
 
     # -- publishing ------------------------------------------------------
@@ -145,7 +161,7 @@ class Announcer:
     async def _info_loop(self) -> None:
         while True:
             try:
-                await self.swarm.gossip.publish(NODE_INFO, self.current_info())
+                await self.swarm.gossip.publish(NODE_INFO, self.current_signed())
             except Exception:
                 log.debug("node-info publish failed", exc_info=True)
             with trio.move_on_after(self.info_interval() * random.uniform(0.9, 1.1)):
@@ -197,13 +213,19 @@ class Announcer:
             await trio.sleep(TABLE_PULL_GAP)
 
     async def _pull_tables(self, peers: list[str]) -> None:
-        request = NodesRequest(Self=self.current_info())
+        request = NodesRequest(Self=self.current_signed())
         for peer in peers:
             try:
                 answer = await self.swarm.rpc.call(peer, NODES, request, timeout=5)
             except P2PError as exc:
                 log.debug("node table from %s not fetched: %s", peer, exc)
                 continue
-            for info in answer.Nodes:
+            for signed in answer.Nodes:
+                try:
+                    info = opened(signed)
+                except InvalidNodeInfo as exc:
+                    self.refused += 1
+                    log.info("node table from %s: entry refused: %s", peer, exc)
+                    continue
                 if info.NodeID != self.swarm.peer_id:
-                    self._learn(info)
+                    self._learn(signed)

@@ -61,6 +61,12 @@ class NodeConfig(BaseModel):
     heartbeat_interval: float = Field(1.0, gt=0)
     node_info_interval: float = Field(10.0, gt=0)
     bid_timeout: float = Field(5.0, gt=0)
+    # a compute node names the executions it holds to their requester this
+    # often; a requester fails one not named for `execution_lease_timeout`
+    execution_lease_interval: float = Field(10.0, gt=0)
+    execution_lease_timeout: float = Field(45.0, gt=0)
+    # compute: take work only from these requester peer IDs (empty: any)
+    allowed_requesters: list[str] = Field(default_factory=list)
     log_level: str = "INFO"
 
     def with_overrides(self, **overrides: Any) -> NodeConfig:

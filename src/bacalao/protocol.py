@@ -6,28 +6,32 @@ Protocol IDs carry a version so a future change can run beside this one.
 
 from __future__ import annotations
 
-from .models.node import NodeInfo
 from .models.wire import (
     Ack,
     AskBid,
     Bid,
     BidCall,
     CancelExecution,
+    ExecutionsAlive,
     ExecutionUpdates,
     Heartbeat,
     HistoryRequest,
     HistoryResponse,
     JobEvents,
+    LeaseAnswer,
     LogChunk,
     LogsRequest,
     NodesRequest,
     NodesResponse,
     OpenBid,
+    SignedNodeInfo,
     SyncRequest,
     SyncResponse,
+    UpdatesAnswer,
 )
 from .p2p.gossip import Topic
 from .p2p.rpc import Method
+from .signed_info import sender_refusal
 
 
 def _sender_is(claimed: str, sender: str) -> str | None:
@@ -38,9 +42,7 @@ def _sender_is(claimed: str, sender: str) -> str | None:
     )
 
 
-NODE_INFO = Topic[NodeInfo](
-    "bacalao/node-info/1", NodeInfo, lambda sender, m: _sender_is(m.NodeID, sender)
-)
+NODE_INFO = Topic[SignedNodeInfo]("bacalao/node-info/2", SignedNodeInfo, sender_refusal)
 HEALTH = Topic[Heartbeat](
     "bacalao/health/1", Heartbeat, lambda sender, m: _sender_is(m.NodeID, sender)
 )
@@ -59,7 +61,10 @@ CANCEL = Method("/bacalao/compute/cancel/1.0.0", CancelExecution, Ack)
 LOGS = Method("/bacalao/compute/logs/1.0.0", LogsRequest, LogChunk)  # streaming
 # compute -> requester
 EXECUTION_UPDATES = Method(
-    "/bacalao/requester/execution-updates/1.0.0", ExecutionUpdates, Ack
+    "/bacalao/requester/execution-updates/2.0.0", ExecutionUpdates, UpdatesAnswer
+)
+EXECUTIONS_ALIVE = Method(
+    "/bacalao/requester/executions-alive/1.0.0", ExecutionsAlive, LeaseAnswer
 )
 OPEN_BID = Method("/bacalao/requester/open-bid/1.0.0", OpenBid, Ack)
 # any -> any

@@ -12,6 +12,7 @@ from bacalao import protocol
 from bacalao.models.node import NodeInfo
 from bacalao.models.wire import Heartbeat
 from bacalao.p2p.gossip import Topic
+from bacalao.signed_info import opened, seal
 
 from .conftest import WAIT, RunningSwarm, StartSwarm, wait_until
 
@@ -181,14 +182,16 @@ async def test_forged_node_info_never_reaches_handlers(
     await nursery.start(
         first.swarm.gossip.serve,
         protocol.NODE_INFO,
-        lambda _s, m: seen.append(m.NodeID),
+        lambda _s, m: seen.append(opened(m).NodeID),
     )
     second = await start_swarm(bootstrap=first.swarm.p2p_addrs)
     await wait_until(lambda: first.swarm.peer_id in second.swarm.connected_peers())
     me = second.swarm.peer_id
 
     def info(node_id: str) -> bytes:
-        return NodeInfo(NodeID=node_id).model_dump_json().encode()
+        # sealed with second's own key, whatever node it claims to be
+        signed = seal(NodeInfo(NodeID=node_id), second.swarm.sign)
+        return signed.model_dump_json().encode()
 
     # an honest one first: the path from second to first works
     await publish_until(

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
+
+from libp2p.crypto.ed25519 import create_new_key_pair
 
 from bacalao.models.job import Job
 from bacalao.models.node import ComputeNodeInfo, NodeInfo
 from bacalao.models.resources import Resources
+from bacalao.models.wire import SignedNodeInfo
+from bacalao.p2p.identity import peer_id_of, sign
+from bacalao.signed_info import seal
 
 GiB = 1024**3
 
@@ -50,3 +59,23 @@ def make_node(
         ComputeNodeInfo=compute_info if compute else None,
         **info,
     )
+
+
+@dataclass(frozen=True)
+class Peer:
+    """A real identity for tests: its peer ID and a signer with its key."""
+
+    id: str
+    sign: Callable[[bytes], bytes]
+
+
+@cache
+def peer(name: str) -> Peer:
+    """The same real ed25519 identity for the same `name`, every time."""
+    pair = create_new_key_pair(hashlib.sha256(name.encode()).digest())
+    return Peer(peer_id_of(pair), lambda data: sign(pair, data))
+
+
+def signed_node(who: Peer, **fields: Any) -> SignedNodeInfo:
+    """`make_node` info of `who`, sealed by its own key."""
+    return seal(make_node(who.id, **fields), who.sign)

@@ -19,9 +19,11 @@ from pydantic import ValidationError
 from bacalao import protocol
 from bacalao.models.wire import Heartbeat
 from bacalao.p2p.gossip import Gossip, Topic
+from bacalao.signed_info import opened, seal
 
 from .strategies import json_values
-from .support import make_job, make_node
+from .support import make_job, make_node, signed_node
+from .support import peer as identity
 
 TOPICS = [protocol.NODE_INFO, protocol.HEALTH, protocol.BIDS, protocol.JOB_EVENTS]
 SENDER = "12D3KooWSender"
@@ -55,15 +57,35 @@ def test_random_json_is_decoded_or_refused(
 
 
 def test_node_info_from_its_own_node_is_accepted() -> None:
-    info = make_node(SENDER)
-    decoded = protocol.NODE_INFO.decode(SENDER, info.model_dump_json().encode())
-    assert decoded == info
+    sender = identity("sender")
+    signed = signed_node(sender)
+    decoded = protocol.NODE_INFO.decode(sender.id, signed.model_dump_json().encode())
+    assert opened(decoded) == opened(signed)
 
 
 def test_node_info_claiming_another_node_is_refused() -> None:
-    forged = make_node("12D3KooWVictim").model_dump_json().encode()
-    with pytest.raises(ValueError, match="claims to be 12D3KooWVictim"):
-        protocol.NODE_INFO.decode(SENDER, forged)
+    victim = identity("victim")
+    genuine = signed_node(victim).model_dump_json().encode()
+    with pytest.raises(ValueError, match=f"claims to be {victim.id}"):
+        protocol.NODE_INFO.decode(identity("sender").id, genuine)
+
+
+def test_node_info_signed_by_another_key_is_refused() -> None:
+    """A peer cannot seal info in another node's name with its own key."""
+    victim, forger = identity("victim"), identity("forger")
+    forged = seal(make_node(victim.id, labels={"owned": "yes"}), forger.sign)
+    with pytest.raises(ValueError, match="is not signed by it"):
+        protocol.NODE_INFO.decode(victim.id, forged.model_dump_json().encode())
+
+
+def test_node_info_altered_after_signing_is_refused() -> None:
+    sender = identity("sender")
+    signed = signed_node(sender)
+    tampered = signed.Payload.replace('"Compute"', '"Requester"')
+    altered = signed.model_copy(update={"Payload": tampered})
+    altered._info = None
+    with pytest.raises(ValueError, match="is not signed by it"):
+        protocol.NODE_INFO.decode(sender.id, altered.model_dump_json().encode())
 
 
 @pytest.mark.parametrize(
@@ -92,7 +114,7 @@ def test_topic_without_check_accepts_any_sender() -> None:
 
 
 def test_topic_names_are_versioned() -> None:
-    assert all(t.name.startswith("bacalao/") and t.name.endswith("/1") for t in TOPICS)
+    assert all(t.name.startswith("bacalao/") and t.name[-1].isdigit() for t in TOPICS)
 
 
 class FakeSubscription:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 import trio
 import trio.testing
 
@@ -12,9 +13,11 @@ from bacalao.announce import Announcer
 from bacalao.models.wire import Heartbeat, NodesRequest, NodesResponse
 from bacalao.orchestrator.nodes import NodeManager, Probe
 from bacalao.p2p.discovery import PeerRecord
+from bacalao.p2p.rpc import HandlerError
 from bacalao.protocol import NODES
+from bacalao.signed_info import opened, seal
 
-from .support import make_node
+from .support import make_node, peer, signed_node
 
 TIMEOUT = 10.0
 
@@ -192,9 +195,13 @@ async def test_changes_wake_waiters(mock_clock: trio.testing.MockClock) -> None:
 
 
 def announcer(node_id: str, labels: dict[str, str], **swarm: Any) -> Announcer:
-    """An Announcer on a fake swarm; `swarm` adds to or replaces its parts."""
+    """An Announcer on a fake swarm with a real identity (`node_id` names
+    it: see support.peer); `swarm` adds to or replaces its parts."""
+    who = peer(node_id)
+    node_id = who.id
     fake = {
         "peer_id": node_id,
+        "sign": who.sign,
         "rpc": SimpleNamespace(register=lambda *_: None),
         "discovery": None,
         **swarm,
@@ -219,7 +226,7 @@ async def test_restarted_node_info_is_not_ignored(
         mock_clock.jump(1)
     after_restart = announcer("n-1", {"gpu": "a100"})
     observer.observe_info(after_restart.current_info())
-    info = observer.get("n-1")
+    info = observer.get(peer("n-1").id)
     assert info is not None
     assert info.Labels == {"gpu": "a100"}
 
@@ -298,7 +305,7 @@ async def test_heartbeat_from_a_node_that_knows_more_pulls_its_table(
 ) -> None:
     """A node missed by gossip catches up: the heartbeat of a peer that knows
     more nodes makes it ask that peer for its node table."""
-    table = [make_node(node_id) for node_id in ("big", "b", "c", "d")]
+    table = [signed_node(peer(name)) for name in ("big", "b", "c", "d")]
     asked: list[tuple[str, object]] = []
 
     async def call(
@@ -316,11 +323,12 @@ async def test_heartbeat_from_a_node_that_knows_more_pulls_its_table(
         discovery=SimpleNamespace(joined=joined, learn=lambda _: None),
         connected_peers=lambda: [],
     )
+    big = peer("big").id
     me.current_info()
-    me.nodes.observe_info(make_node("big"))
+    me.nodes.observe_info(make_node(big))
     assert me.nodes.count() == 2
-    me._on_heartbeat("big", Heartbeat(NodeID="big", Seq=1, Interval=1, Known=5))
-    assert me._pull_from == "big"
+    me._on_heartbeat(big, Heartbeat(NodeID=big, Seq=1, Interval=1, Known=5))
+    assert me._pull_from == big
     assert me._pull_wanted.is_set()
     async with trio.open_nursery() as nursery:
         nursery.start_soon(me._table_loop)
@@ -328,8 +336,32 @@ async def test_heartbeat_from_a_node_that_knows_more_pulls_its_table(
             while me.nodes.count() < 5:
                 await me.nodes.changed.wait()
         nursery.cancel_scope.cancel()
-    assert asked == [("big", NODES)]
-    assert all(me.nodes.is_connected(info.NodeID) for info in table)
+    assert asked == [(big, NODES)]
+    assert all(me.nodes.is_connected(opened(info).NodeID) for info in table)
+
+
+async def test_node_table_entries_not_signed_by_their_node_are_dropped(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """A peer handing out a node table cannot speak for the nodes in it:
+    an entry it forged (or altered) is dropped and counted."""
+    victim, liar = peer("victim"), peer("liar")
+    genuine = signed_node(victim)
+    forged = seal(make_node(victim.id, compute=False, Seq=2**60), liar.sign)
+    assert opened(genuine).NodeType == "Compute"
+
+    async def call(
+        peer_id: str, method: object, request: NodesRequest, **_: Any
+    ) -> NodesResponse:
+        answer = NodesResponse(Nodes=[genuine, forged])  # as it crosses the wire:
+        return NodesResponse.model_validate_json(answer.model_dump_json())
+
+    me = announcer("self", {}, rpc=SimpleNamespace(register=lambda *_: None, call=call))
+    await me._pull_tables([liar.id])
+    info = me.nodes.get(victim.id)
+    assert info is not None
+    assert info.NodeType == "Compute"
+    assert me.refused == 1
 
 
 async def test_heartbeat_from_a_node_that_knows_no_more_pulls_nothing(
@@ -341,7 +373,8 @@ async def test_heartbeat_from_a_node_that_knows_no_more_pulls_nothing(
     for known in (0, 1, 2):
         me._on_heartbeat("peer", Heartbeat(NodeID="peer", Seq=known, Known=known))
     # its own heartbeat, come back through gossip, is no news either
-    me._on_heartbeat("self", Heartbeat(NodeID="self", Seq=1, Known=99))
+    own = peer("self").id
+    me._on_heartbeat(own, Heartbeat(NodeID=own, Seq=1, Known=99))
     assert me._pull_from is None
     assert not me._pull_wanted.is_set()
 
@@ -357,10 +390,33 @@ async def test_nodes_request_introduces_the_asker_and_gets_the_live_nodes(
     me.nodes.observe_info(make_node("gone"))
     mock_clock.jump(TIMEOUT + 1)
     me.nodes.expire(trio.current_time())  # lost: not passed on
-    me.nodes.observe_info(make_node("a"))
+    a, other = peer("a"), peer("other")
+    me.current_signed()
+    me.nodes.observe_info(opened(signed_node(a)), signed_node(a))
     address = "/ip4/10.0.0.9/tcp/4001"
-    asker = make_node("other", Addresses=[address])
-    answer = await me._on_nodes("other", NodesRequest(Self=asker))
-    assert me.nodes.is_connected("other")
-    assert learned == [PeerRecord(ID="other", Addrs=[address])]
-    assert sorted(info.NodeID for info in answer.Nodes) == ["a", "other", "self"]
+    asker = signed_node(other, Addresses=[address])
+    answer = await me._on_nodes(other.id, NodesRequest(Self=asker))
+    assert me.nodes.is_connected(other.id)
+    assert learned == [PeerRecord(ID=other.id, Addrs=[address])]
+    expected = sorted([a.id, other.id, peer("self").id])
+    assert sorted(opened(info).NodeID for info in answer.Nodes) == expected
+
+
+async def test_nodes_request_cannot_introduce_another_node(
+    mock_clock: trio.testing.MockClock,
+) -> None:
+    """The node-table RPC's `Self` must be the caller's own info: a stranger
+    cannot rewrite what others believe of a node (e.g. make it a requester)."""
+    victim, stranger = peer("victim"), peer("stranger")
+    me = announcer("self", {})
+    me.nodes.observe_info(opened(signed_node(victim)), signed_node(victim))
+    replayed = signed_node(victim, compute=False, Seq=2**60)
+    request = NodesRequest.model_validate_json(
+        NodesRequest(Self=replayed).model_dump_json()
+    )
+    with pytest.raises(HandlerError, match="claims to be"):
+        await me._on_nodes(stranger.id, request)
+    info = me.nodes.get(victim.id)
+    assert info is not None
+    assert info.NodeType == "Compute"
+    assert me.refused == 1

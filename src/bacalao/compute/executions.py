@@ -8,6 +8,7 @@ so no result is lost when either side restarts.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -19,6 +20,7 @@ import trio
 from ..models.execution import Execution
 from ..models.states import ExecutionStateType
 from ..models.wire import ExecutionUpdate
+from .exceptions import ComputeStoreUnavailable
 
 T = TypeVar("T")
 
@@ -41,6 +43,7 @@ class LocalExecutions:
     """SQLite-backed executions and outbox; every call runs off the trio loop."""
 
     def __init__(self, path: Path | str) -> None:
+        self.path = str(path)
         self._db = sqlite3.connect(
             str(path), check_same_thread=False, isolation_level=None
         )
@@ -54,9 +57,18 @@ class LocalExecutions:
         self._db.close()
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn` in the store's thread; `ComputeStoreUnavailable` if the
+        database or the disk refuses."""
+
         def run() -> T:
             with self._lock:
-                return fn(*args)
+                try:
+                    return fn(*args)
+                except (sqlite3.Error, OSError) as exc:
+                    if self._db.in_transaction:
+                        with contextlib.suppress(sqlite3.Error):
+                            self._db.execute("ROLLBACK")
+                    raise ComputeStoreUnavailable(self.path, str(exc)) from exc
 
         return await trio.to_thread.run_sync(run, limiter=self._limiter)
 
@@ -81,6 +93,17 @@ class LocalExecutions:
                 (int(state), execution_id),
             )
         )
+
+    async def requester_of(self, execution_id: str) -> str | None:
+        """The requester that gave this node `execution_id`, if it did."""
+
+        def query() -> str | None:
+            row = self._db.execute(
+                "SELECT requester FROM local_executions WHERE id = ?", (execution_id,)
+            ).fetchone()
+            return str(row[0]) if row else None
+
+        return await self._call(query)
 
     async def unfinished(self) -> list[tuple[Execution, str]]:
         """Executions this node had accepted and not finished, with their requester."""

@@ -23,6 +23,7 @@ from ..config import NodeConfig
 from ..executors.base import ExecutionRequest, Executor, OutputLimits
 from ..executors.exceptions import ExecutorError
 from ..models.execution import Execution, RunCommandResult
+from ..models.ids import is_execution_id
 from ..models.job import SpecConfig
 from ..models.node import NodeInfo
 from ..models.resources import Resources
@@ -33,6 +34,7 @@ from ..models.wire import (
     Bid,
     BidCall,
     CancelExecution,
+    ExecutionsAlive,
     ExecutionUpdate,
     LogChunk,
     LogsRequest,
@@ -41,11 +43,12 @@ from ..models.wire import (
 from ..p2p.exceptions import P2PError
 from ..p2p.gossip import Gossip
 from ..p2p.rpc import HandlerError, Rpc
-from ..protocol import ASK_BID, BIDS, CANCEL, LOGS, OPEN_BID
+from ..protocol import ASK_BID, BIDS, CANCEL, EXECUTIONS_ALIVE, LOGS, OPEN_BID
 from ..publishers import publish
 from ..storage import StorageError, stage_inputs
 from .bidder import Offer, decide
 from .capacity import Capacity
+from .exceptions import ComputeStoreUnavailable
 from .executions import LocalExecutions
 from .logs import read_logs
 from .updates import UpdateSender
@@ -103,6 +106,7 @@ class Compute:
         # recent answers, so a repeated ask gets the same one (bounded)
         self._answers: OrderedDict[str, Bid] = OrderedDict()
         self._results_root = config.repo / "executions"
+        self.refused_asks = 0  # requests refused for who sent them
         self._nursery: trio.Nursery | None = None
         self.offer = Offer(
             engines=frozenset(executors),
@@ -118,6 +122,10 @@ class Compute:
         return sum(1 for local in self._local.values() if local.started)
 
     def results_dir(self, execution_id: str) -> Path:
+        """The results folder of an execution; `ValueError` for an ID that
+        is not an execution ID (never a path outside the results root)."""
+        if not is_execution_id(execution_id):
+            raise ValueError(f"{execution_id!r} is not an execution ID")
         return self._results_root / execution_id
 
     async def run(
@@ -135,6 +143,7 @@ class Compute:
             self._nursery = nursery
             await nursery.start(self.sender.run)
             await nursery.start(self.gossip.serve, BIDS, self._on_bid_call)
+            nursery.start_soon(self._renew_leases)
             await self._report_interrupted()
             for executor in self.executors.values():
                 await executor.cleanup()
@@ -173,6 +182,10 @@ class Compute:
 
     async def _on_ask_bid(self, peer: str, request: AskBid) -> Bid:
         execution = request.Execution
+        refusal = self._ask_refusal(peer, request)
+        if refusal is not None:
+            self.refused_asks += 1
+            raise HandlerError("forbidden", refusal)
         if execution.ID in self._answers:
             return self._answers[execution.ID]
         if execution.Job is None or execution.NodeID != self.node_id:
@@ -195,19 +208,40 @@ class Compute:
             self._answers.popitem(last=False)
         if decision.accept:
             # an accepted bid is the go-ahead: run now, or queue for capacity
-            local = _Local(execution, request.RequesterID or peer, need)
-            self._local[execution.ID] = local
+            local = _Local(execution, peer, need)
             execution.ComputeState.StateType = E.BidAccepted
-            await self.store.put(execution, local.requester)
+            try:
+                await self.store.put(execution, local.requester)
+            except ComputeStoreUnavailable as exc:
+                bid = bid.model_copy(
+                    update={"Accepted": False, "Reason": f"busy: {exc}"}
+                )
+                self._answers[execution.ID] = bid
+                return bid
+            self._local[execution.ID] = local
             if self.capacity.hold_or_queue(execution.ID, need):
                 self._start(local)
             self._on_capacity_change()
         return bid
 
-    async def _on_cancel(self, _peer: str, request: CancelExecution) -> Ack:
+    def _ask_refusal(self, peer: str, request: AskBid) -> str | None:
+        """Why this node takes no work from `peer` for `request`, if so."""
+        allowed = self.config.allowed_requesters
+        if allowed and peer not in allowed:
+            return "this compute node takes work only from its allowed requesters"
+        if request.RequesterID and request.RequesterID != peer:
+            return "a requester asks for bids only in its own name"
+        if not is_execution_id(request.Execution.ID):
+            return f"{request.Execution.ID!r} is not an execution ID"
+        return None
+
+    async def _on_cancel(self, peer: str, request: CancelExecution) -> Ack:
         local = self._local.get(request.ExecutionID)
         if local is None:
             return Ack()
+        if local.requester != peer:
+            self.refused_asks += 1
+            raise HandlerError("forbidden", "only its requester cancels an execution")
         if local.started:
             local.cancel_reason = request.Reason or "cancelled by the requester"
             local.cancel.cancel()
@@ -219,8 +253,12 @@ class Compute:
 
     async def _forget(self, execution_id: str, state: ExecutionStateType) -> None:
         self._local.pop(execution_id, None)
-        await self.store.set_state(execution_id, state)
         self._release(execution_id)
+        try:
+            await self.store.set_state(execution_id, state)
+        except ComputeStoreUnavailable as exc:
+            # it is only reported unfinished (and failed) after a restart
+            log.warning("state of %s not recorded: %s", execution_id, exc)
 
     def _release(self, execution_id: str) -> None:
         for started in self.capacity.release(execution_id):
@@ -232,11 +270,20 @@ class Compute:
     # -- logs ------------------------------------------------------------
 
     async def _on_logs(
-        self, _peer: str, request: LogsRequest
+        self, peer: str, request: LogsRequest
     ) -> AsyncIterator[LogChunk]:
-        folder = self.results_dir(request.ExecutionID)
+        """Output lines of an execution this node was given, and only that:
+        the ID must be an execution ID and known here (never a path)."""
+        execution_id = request.ExecutionID
+        if not is_execution_id(execution_id):
+            self.refused_asks += 1
+            log.debug("logs of %r asked by %s: not an execution ID", execution_id, peer)
+            raise HandlerError("not_found", f"{execution_id!r} is not an execution ID")
+        if not await self.holds(execution_id):
+            raise HandlerError("not_found", f"no output of {execution_id} here")
+        folder = self.results_dir(execution_id)
         if not await trio.to_thread.run_sync(folder.exists):
-            raise HandlerError("not_found", f"no output of {request.ExecutionID} here")
+            raise HandlerError("not_found", f"no output of {execution_id} here")
         lines = read_logs(
             folder,
             follow=request.Follow,
@@ -245,6 +292,53 @@ class Compute:
         )
         async for line in lines:
             yield line
+
+    async def holds(self, execution_id: str) -> bool:
+        """Whether this node was given `execution_id` (running or recorded)."""
+        if execution_id in self._local:
+            return True
+        return await self.store.requester_of(execution_id) is not None
+
+    # -- leases ----------------------------------------------------------
+
+    async def _renew_leases(self) -> None:
+        """Tell each requester, every lease interval, which of its executions
+        this node still holds: a requester that stops hearing of one fails it
+        and places it again. Executions the requester says have ended are
+        cancelled here (their cancel was lost)."""
+        while True:
+            await trio.sleep(self.config.execution_lease_interval)
+            by_requester: dict[str, list[str]] = {}
+            for execution_id, local in self._local.items():
+                by_requester.setdefault(local.requester, []).append(execution_id)
+            for requester, ids in by_requester.items():
+                assert self._nursery is not None
+                self._nursery.start_soon(self._renew, requester, ids)
+
+    async def _renew(self, requester: str, ids: list[str]) -> None:
+        request = ExecutionsAlive(ExecutionIDs=ids[: ExecutionsAlive.LIMIT])
+        try:
+            answer = await self.rpc.call(
+                requester,
+                EXECUTIONS_ALIVE,
+                request,
+                timeout=self.config.execution_lease_interval,
+            )
+        except P2PError as exc:
+            log.debug("lease renewal to %s failed: %s", requester, exc)
+            return
+        for execution_id in answer.Ended:
+            local = self._local.get(execution_id)
+            if local is not None and local.requester == requester:
+                log.info("%s ended on its requester; cancelling it", execution_id)
+                await self._on_cancel(
+                    requester,
+                    CancelExecution(
+                        ExecutionID=execution_id,
+                        JobID=local.execution.JobID,
+                        Reason="the requester has ended it",
+                    ),
+                )
 
     # -- running ---------------------------------------------------------
 

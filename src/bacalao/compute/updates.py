@@ -19,6 +19,7 @@ from ..models.wire import ExecutionUpdate, ExecutionUpdates
 from ..p2p.exceptions import RemoteError
 from ..p2p.rpc import Rpc
 from ..protocol import EXECUTION_UPDATES
+from .exceptions import ComputeStoreUnavailable
 from .executions import LocalExecutions
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 # well under the 16 MiB frame limit, even if every character of a task's
 # output must be escaped in JSON (6 bytes for 1)
 BATCH_BYTES = 4 * 1024 * 1024
+RETRY_UNAVAILABLE = 0.2  # then doubling up to 5 s
+RETRY_CLEAN = 5.0
 
 
 class UpdateSender:
@@ -64,11 +67,31 @@ class UpdateSender:
             await self._wake_cleaner.wait()
             self._wake_cleaner = trio.Event()
             done, self._delivered = self._delivered, []
-            await self._store.delivered(done)
+            try:
+                await self._store.delivered(done)
+            except ComputeStoreUnavailable as exc:
+                log.warning("outbox not cleaned yet: %s", exc)
+                self._delivered.extend(done)
+                await trio.sleep(RETRY_CLEAN)
+                self._wake_cleaner.set()
 
     async def send(self, requester: str, update: ExecutionUpdate) -> None:
-        """Persist `update` and queue it; returns before it is delivered."""
-        seq = await self._store.enqueue(requester, update)
+        """Persist `update` and queue it; returns before it is delivered.
+
+        While the disk refuses the write, this waits and tries again: an
+        update is never dropped for want of space.
+        """
+        delay = RETRY_UNAVAILABLE
+        while True:
+            try:
+                seq = await self._store.enqueue(requester, update)
+                break
+            except ComputeStoreUnavailable as exc:
+                log.error(
+                    "update of %s waits for the disk: %s", update.ExecutionID, exc
+                )
+                await trio.sleep(delay)
+                delay = min(delay * 2, 10.0)
         if self._stopping:  # the outbox has it: sent when the node is back
             return
         self._queue(requester).send_nowait((seq, update))
@@ -104,18 +127,40 @@ class UpdateSender:
     async def _deliver(
         self, requester: str, chunk: list[tuple[list[int], ExecutionUpdate]]
     ) -> None:
+        """Deliver `chunk` until the requester has stored or refused each
+        update; while it answers "unavailable" (restarting, disk full), the
+        updates stay in the outbox and are sent again."""
         seqs = [seq for seqs, _ in chunk for seq in seqs]
-        try:
-            await self._rpc.call_with_retry(
-                requester,
-                EXECUTION_UPDATES,
-                ExecutionUpdates(Updates=[update for _, update in chunk]),
-                timeout=10,
-                attempts=math.inf,
-                max_backoff=5.0,
-            )
-        except RemoteError as exc:
-            log.warning("requester %s refused updates %s: %s", requester, seqs, exc)
+        request = ExecutionUpdates(Updates=[update for _, update in chunk])
+        delay = RETRY_UNAVAILABLE
+        while True:
+            try:
+                answer = await self._rpc.call_with_retry(
+                    requester,
+                    EXECUTION_UPDATES,
+                    request,
+                    timeout=10,
+                    attempts=math.inf,
+                    max_backoff=5.0,
+                )
+            except RemoteError as exc:
+                if exc.code != "unavailable":
+                    log.warning(
+                        "requester %s refused updates %s: %s", requester, seqs, exc
+                    )
+                    break
+                log.info("requester %s cannot take updates yet: %s", requester, exc)
+                await trio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            for execution_id, reason in answer.Refused.items():
+                log.warning(
+                    "requester %s refused the update of %s: %s",
+                    requester,
+                    execution_id,
+                    reason,
+                )
+            break
         self._delivered.extend(seqs)
         self._wake_cleaner.set()
 

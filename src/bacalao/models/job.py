@@ -20,7 +20,8 @@ JobType = Literal["batch", "ops", "daemon", "service"]
 JOB_TYPES: tuple[str, ...] = ("batch", "ops", "daemon", "service")
 DEFAULT_NAMESPACE = "default"
 DEFAULT_TASK_NAME = "main"
-META_RESERVED_PREFIX = "bacalhau.org/"
+META_RESERVED_PREFIX = ("bacalhau.org/", "bacalao.org/")
+META_JOB_NONCE = "bacalao.org/job.nonce"  # see ids.bound_job_id
 
 NETWORK_TYPES = ("Default", "None", "Host", "Full", "HTTP", "Bridge")
 SELECTOR_OPERATORS = ("=", "==", "!=", "in", "notin", "exists", "!", "gt", "lt")

@@ -1,7 +1,8 @@
 """Messages nodes send each other: gossip payloads and direct-stream RPCs.
 
 Gossip (lossy, signed, idempotent — each message supersedes the last):
-    NodeInfo          node-info topic: what a node offers (models.node)
+    SignedNodeInfo    node-info topic: what a node offers (models.node),
+                      signed by that node so that others may relay it
     Heartbeat         health topic: "I am alive; next one within Interval s"
     BidCall           bids topic: an open call for bids on a job, for nodes
                       the requester's view does not hold yet
@@ -11,7 +12,7 @@ Direct streams (reliable: persisted, acknowledged, retried):
     AskBid  -> Bid            requester asks a compute node to bid; a node
                               that accepts has started (or queued) the task
     CancelExecution -> Ack    requester stops an execution
-    ExecutionUpdate -> Ack    compute reports a state change or a result
+    ExecutionUpdates -> UpdatesAnswer  compute reports state changes and results
     SyncRequest -> SyncResponse   a late joiner pulls job snapshots
     NodesRequest -> NodesResponse a joining node pulls a peer's node table
     HistoryRequest -> HistoryResponse  a job's history, from its owner
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from .base import WireModel
 from .execution import Execution, RunCommandResult
@@ -44,16 +45,31 @@ class Heartbeat(WireModel):
     Known: int = Field(0, ge=0)
 
 
+class SignedNodeInfo(WireModel):
+    """A node's info as that node signed it, so other nodes can pass it on
+    (node tables) and everyone can check it (see signed_info.py).
+
+    `Payload` is the NodeInfo JSON exactly as signed; `Signature` the
+    base64 ed25519 signature of its UTF-8 bytes by the key of its NodeID.
+    """
+
+    Payload: str = Field(max_length=1024 * 1024)
+    Signature: str = Field(max_length=256)
+    _info: NodeInfo | None = PrivateAttr(default=None)
+
+
 class NodesRequest(WireModel):
     """Ask a peer for every node it knows (a joining node's first step);
     `Self` introduces the asker, so the peer knows it at once."""
 
-    Self: NodeInfo | None = None
+    Self: SignedNodeInfo | None = None
 
 
 class NodesResponse(WireModel):
+    """Every node the peer knows, each as signed by that node."""
+
     LIMIT: ClassVar[int] = 10_000
-    Nodes: list[NodeInfo] = Field(default_factory=list, max_length=10_000)
+    Nodes: list[SignedNodeInfo] = Field(default_factory=list, max_length=10_000)
 
 
 class BidCall(WireModel):
@@ -73,10 +89,13 @@ class JobSnapshot(WireModel):
 
 
 class JobEvents(WireModel):
-    """A batch of job snapshots published by the requester that owns them."""
+    """A batch of job snapshots published by the requester that owns them.
+    `Changed` names jobs whose snapshots are too big for gossip: receivers
+    pull those from the requester (SyncRequest.JobIDs)."""
 
     RequesterID: str
     Jobs: list[JobSnapshot] = Field(default_factory=list, max_length=MAX_BATCH)
+    Changed: list[str] = Field(default_factory=list, max_length=MAX_BATCH)
 
 
 class Ack(WireModel):
@@ -133,6 +152,29 @@ class ExecutionUpdates(WireModel):
     Updates: list[ExecutionUpdate] = Field(min_length=1, max_length=LIMIT)
 
 
+class UpdatesAnswer(WireModel):
+    """The requester stored every update of the call but those it `Refused`
+    (execution ID -> why: an unknown job or execution, or one that was not
+    given to the sender). A call it cannot take yet fails as unavailable."""
+
+    Refused: dict[str, str] = Field(default_factory=dict)
+
+
+class ExecutionsAlive(WireModel):
+    """A compute node's lease renewal: the executions of this requester it
+    still holds (queued, running or publishing)."""
+
+    LIMIT: ClassVar[int] = 10_000
+
+    ExecutionIDs: list[str] = Field(default_factory=list, max_length=LIMIT)
+
+
+class LeaseAnswer(WireModel):
+    """Executions of the renewal that have ended on the requester's side."""
+
+    Ended: list[str] = Field(default_factory=list)
+
+
 class HistoryRequest(WireModel):
     """Ask the requester that owns a job for its history."""
 
@@ -159,10 +201,12 @@ class LogChunk(WireModel):
 
 
 class SyncRequest(WireModel):
-    """Ask a peer for the job snapshots it owns, changed after `Since` (ns)."""
+    """Ask a peer for the job snapshots it owns, changed after `Since` (ns),
+    or, with `JobIDs`, for those jobs' snapshots."""
 
     Since: int = Field(0, ge=0, le=2**63 - 1)
     Limit: int = Field(100, ge=1, le=MAX_BATCH)
+    JobIDs: list[str] = Field(default_factory=list, max_length=MAX_BATCH)
 
 
 class SyncResponse(WireModel):

@@ -24,6 +24,7 @@ from enum import Enum
 import trio
 
 from ..models.node import ConnectionState, NodeInfo, NodeState
+from ..models.wire import SignedNodeInfo
 from ..signals import ChangeSignal
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ class _Entry:
     interval: float | None = None  # from its heartbeats; None until one arrives
     connected_since: datetime | None = None
     disconnected_since: datetime | None = None
+    signed: SignedNodeInfo | None = None  # as the node signed it, to relay
 
 
 class NodeManager:
@@ -91,12 +93,17 @@ class NodeManager:
         """Call `callback(node_id, reason)` when a node becomes unreachable."""
         self._on_lost.append(callback)
 
-    def observe_info(self, info: NodeInfo) -> bool:
-        """Record `info`; True if the node is new or its info changed."""
+    def observe_info(
+        self, info: NodeInfo, signed: SignedNodeInfo | None = None
+    ) -> bool:
+        """Record `info` (with its signed form, which others may be handed);
+        True if the node is new or its info changed."""
         entry = self._nodes.get(info.NodeID)
         now = trio.current_time()
         if entry is None:
-            self._nodes[info.NodeID] = _Entry(info, now, connected_since=_utcnow())
+            self._nodes[info.NodeID] = _Entry(
+                info, now, connected_since=_utcnow(), signed=signed
+            )
             log.info("node %s joined (%s)", info.NodeID, _roles(info))
             self.changed.notify()
             return True
@@ -104,6 +111,8 @@ class NodeManager:
             return False
         changed = info != entry.info or not entry.connected
         entry.info = info
+        if signed is not None:  # else keep the last one: older, but genuine
+            entry.signed = signed
         self._seen(entry, now)
         if changed:
             self.changed.notify()
@@ -149,6 +158,14 @@ class NodeManager:
         if entry is not None and entry.connected and self._probe is not None:
             self._urgent.add(node_id)
             self._wake.set()
+
+    def signed_infos(self) -> list[SignedNodeInfo]:
+        """The signed info of every connected node, to hand to a peer."""
+        return [
+            e.signed
+            for e in self._nodes.values()
+            if e.connected and e.signed is not None
+        ]
 
     def views(self) -> list[NodeView]:
         now = trio.current_time()

@@ -8,6 +8,7 @@ acting on it. Nothing here does I/O.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from ..models.execution import Execution, RunCommandResult
@@ -59,6 +60,10 @@ class JobRecord:
     history: list[JobHistory] = field(default_factory=list)
     declined: dict[str, Declined] = field(default_factory=dict)
     queued_since: float | None = None
+    # when each accepted execution was last named by its node (trio clock;
+    # not persisted: a resumed job gives every execution a fresh lease)
+    alive_at: dict[str, float] = field(default_factory=dict)
+    checked_at: float = -math.inf  # when the timer checks last ran
     _change: Change = field(default_factory=Change)
 
     @property

@@ -29,15 +29,25 @@ from ..models.wire import (
     Bid,
     BidCall,
     CancelExecution,
+    ExecutionsAlive,
     ExecutionUpdate,
     ExecutionUpdates,
+    LeaseAnswer,
     OpenBid,
+    UpdatesAnswer,
 )
 from ..p2p.exceptions import P2PError, RpcTimeout
 from ..p2p.gossip import Gossip
 from ..p2p.rpc import HandlerError, Rpc
-from ..protocol import ASK_BID, BIDS, CANCEL, EXECUTION_UPDATES, OPEN_BID
-from .exceptions import InvalidJobState, JobNotFound
+from ..protocol import (
+    ASK_BID,
+    BIDS,
+    CANCEL,
+    EXECUTION_UPDATES,
+    EXECUTIONS_ALIVE,
+    OPEN_BID,
+)
+from .exceptions import InvalidJobState, JobNotFound, StorageUnavailable
 from .nodes import NodeManager
 from .record import Declined, JobRecord, is_forward
 from .selection import Ranking, Requirements, rank_nodes
@@ -62,6 +72,10 @@ BID_ASK_BACKOFF = 0.5  # before the second ask; doubles, up to 4 s
 OPEN_CALL_EVERY = 2.0
 OPEN_CALL_GAP = 0.5  # between any two open calls of this orchestrator
 INBOX_SIZE = 1024
+CHECK_EVERY = 5.0  # liveness and lease checks of a job's executions
+RUN_GRACE = 60.0  # beyond an execution's own timeouts, before we give up on it
+STORE_RETRY = 0.5  # first retry of a write the disk refused; doubles up to:
+STORE_RETRY_MAX = 10.0
 
 
 @dataclass(frozen=True)
@@ -71,9 +85,13 @@ class BidAnswered:
     error: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass
 class Updated:
+    """An execution update; `refused` gets a reason if it is not taken."""
+
     update: ExecutionUpdate
+    handled: bool = False
+    refused: str = ""
 
 
 @dataclass(frozen=True)
@@ -138,8 +156,12 @@ class Orchestrator:
         self._records: dict[str, JobRecord] = {}
         self._mailboxes: dict[str, _Mailbox] = {}
         self._nursery: trio.Nursery | None = None
+        self._recovered = False  # updates wait for every job to be resumed
+        self.storage_problem = ""  # why the store cannot be written, if so
         rpc.register(EXECUTION_UPDATES, self._on_updates_rpc)
         rpc.register(OPEN_BID, self._on_open_bid)
+        rpc.register(EXECUTIONS_ALIVE, self._on_alive)
+        self._execution_jobs: dict[str, str] = {}  # execution ID -> job ID
 
     # -- lifecycle -------------------------------------------------------
 
@@ -149,6 +171,7 @@ class Orchestrator:
         async with trio.open_nursery() as nursery:
             self._nursery = nursery
             await self._recover()
+            self._recovered = True
             self.nodes.on_lost(self._node_lost)
             nursery.start_soon(self._forward_node_changes)
             task_status.started()
@@ -174,6 +197,8 @@ class Orchestrator:
         )
         self._records[record.job.ID] = record
         self._mailboxes[record.job.ID] = _Mailbox(send, receive)
+        for execution_id in record.executions:
+            self._execution_jobs[execution_id] = record.job.ID
         self._nursery.start_soon(self._drive, record)
 
     # -- API -------------------------------------------------------------
@@ -185,7 +210,9 @@ class Orchestrator:
         )
         record = JobRecord(job=stored)
         record.add_event("Job submitted", "Submission")
-        await self._commit(record)
+        # tried even while the store is failing: that is how we notice it
+        # has room again; a job not stored is not accepted
+        await self._commit(record, retry=False)
         self._start(record)
         return stored.ID, new_evaluation_id()
 
@@ -207,19 +234,56 @@ class Orchestrator:
     def owns(self, job_id: str) -> bool:
         return job_id in self._records
 
-    async def _on_updates_rpc(self, peer: str, batch: ExecutionUpdates) -> Ack:
-        """A compute node's reports; acknowledged once all are persisted (in
-        a few group commits: the jobs' loops handle them side by side)."""
+    async def _on_updates_rpc(
+        self, peer: str, batch: ExecutionUpdates
+    ) -> UpdatesAnswer:
+        """A compute node's reports. Each is answered only once it is stored
+        against its execution (in a few group commits: the jobs' loops
+        handle them side by side) or refused with a reason; while this node
+        cannot store them yet, the whole call is refused as unavailable,
+        so the sender keeps them and tries again."""
         if any(update.NodeID != peer for update in batch.Updates):
             raise HandlerError("bad_request", "an update must come from its own node")
+        if not self._recovered:
+            raise HandlerError("unavailable", "this node is resuming its jobs")
         self.nodes.observe_alive(peer)
+        outcomes: dict[str, str | None] = {}
         async with trio.open_nursery() as nursery:
             for update in batch.Updates:
-                nursery.start_soon(self._deliver_and_wait, update)
-        return Ack()
+                nursery.start_soon(self._take_update, update, outcomes)
+        if any(reason is None for reason in outcomes.values()):
+            raise HandlerError(
+                "unavailable", self.storage_problem or "the job is not ready yet"
+            )
+        refused = {key: reason for key, reason in outcomes.items() if reason}
+        return UpdatesAnswer(Refused=refused)
 
-    async def _deliver_and_wait(self, update: ExecutionUpdate) -> None:
-        await self._deliver(update.JobID, Updated(update), wait=True)
+    async def _take_update(
+        self, update: ExecutionUpdate, outcomes: dict[str, str | None]
+    ) -> None:
+        """Record in `outcomes` "" (stored), a refusal, or None (try later)."""
+        message = Updated(update)
+        await self._deliver(update.JobID, message, wait=True)
+        if message.handled:
+            outcomes[update.ExecutionID] = message.refused
+            return
+        outcomes[update.ExecutionID] = await self._update_of_inactive_job(update)
+
+    async def _update_of_inactive_job(self, update: ExecutionUpdate) -> str | None:
+        """An update for a job with no task here: ended, unknown or not ours."""
+        snapshot = await self.store.snapshot(update.JobID)
+        if snapshot is None:
+            return f"unknown job {update.JobID}"
+        if snapshot.RequesterID != self.node_id:
+            return f"job {update.JobID} is not owned by this node"
+        if not snapshot.Job.State.StateType.terminal:
+            return None  # its task is (re)starting: try again
+        for execution in snapshot.Executions:
+            if update.ExecutionID == execution.ID:
+                if execution.NodeID != update.NodeID:
+                    return f"execution {update.ExecutionID} was not given to you"
+                return ""  # the job has ended; nothing left to record
+        return f"unknown execution {update.ExecutionID}"
 
     async def _on_open_bid(self, peer: str, answer: OpenBid) -> Ack:
         """A node answered an open call: add it to the view, queued jobs retry."""
@@ -282,27 +346,43 @@ class Orchestrator:
         job_id = record.job.ID
         box = self._mailboxes[job_id]
         try:
-            async with trio.open_nursery() as calls:
-                self._resume_in_flight(record, calls)
-                await self._place(record, calls)
-                while not record.terminal:
-                    with trio.move_on_at(self._wake_at(record)) as timer:
-                        message, done = await box.receive.receive()
-                        await self._handle(record, message, calls)
-                        if done is not None:
-                            done.set()
-                    if timer.cancelled_caught:
-                        await self._on_timer(record)
-                    if not record.terminal:
-                        await self._place(record, calls)
-                calls.cancel_scope.cancel()
-            await self._finish(record)
+            await self._drive_to_end(record, box)
+        except Exception:
+            # a bug in one job's handling must not stop the node; the job
+            # stays stored as last committed and resumes after a restart
+            log.exception("job %s: stopped driving it after an internal error", job_id)
         finally:
+            for execution_id in record.executions:
+                self._execution_jobs.pop(execution_id, None)
             self._records.pop(job_id, None)
             self._mailboxes.pop(job_id, None)
             self._open_calls.pop(job_id, None)
             box.send.close()
             _release_waiters(box)
+
+    async def _drive_to_end(self, record: JobRecord, box: _Mailbox) -> None:
+        async with trio.open_nursery() as calls:
+            self._resume_in_flight(record, calls)
+            await self._place(record, calls)
+            while not record.terminal:
+                received = None
+                # only the wait is bounded by the timer: a message being
+                # handled (and committed) is never cut off halfway
+                with trio.move_on_at(self._wake_at(record)):
+                    received = await box.receive.receive()
+                if received is not None:
+                    message, done = received
+                    await self._handle(record, message, calls)
+                    if done is not None:
+                        done.set()
+                now = trio.current_time()
+                if received is None or now - record.checked_at >= CHECK_EVERY:
+                    record.checked_at = now
+                    await self._on_timer(record)
+                if not record.terminal:
+                    await self._place(record, calls)
+            calls.cancel_scope.cancel()
+        await self._finish(record)
 
     def _wake_at(self, record: JobRecord) -> float:
         wake = math.inf
@@ -323,7 +403,8 @@ class Orchestrator:
         if isinstance(message, BidAnswered):
             await self._on_bid(record, message, calls)
         elif isinstance(message, Updated):
-            await self._on_update(record, message.update)
+            message.refused = await self._on_update(record, message.update)
+            message.handled = True
         elif isinstance(message, NodeLost):
             await self._fail_on_node(record, message.node_id, message.reason)
         elif isinstance(message, DeliveryFailed):
@@ -344,14 +425,59 @@ class Orchestrator:
             await self._commit(record)
             return
         for execution in record.active():
-            if not self.nodes.is_connected(execution.NodeID):
-                await self._fail_execution(
-                    record,
-                    execution,
-                    f"node {short_node_id(execution.NodeID)} is not reachable",
-                    retry=True,
-                )
+            if record.terminal or not execution.state.active:
+                continue
+            reason = self._why_lost(record, execution)
+            if reason:
+                await self._fail_execution(record, execution, reason, retry=True)
         self._forget_transient(record)
+
+    def _why_lost(self, record: JobRecord, execution: Execution) -> str:
+        """Why an active execution is to be given up on, if it is."""
+        node = short_node_id(execution.NodeID)
+        if not self.nodes.is_connected(execution.NodeID):
+            return f"node {node} is not reachable"
+        if execution.state < E.BidAccepted:
+            return ""
+        now = trio.current_time()
+        named = record.alive_at.setdefault(execution.ID, now)
+        silent = now - named
+        if silent > self.config.execution_lease_timeout:
+            return (
+                f"node {node} stopped reporting this execution "
+                f"(not named for {silent:.0f} s)"
+            )
+        limit = self._longest_run(record.job)
+        if limit is not None and now_ns() - execution.CreateTime > limit * 1e9:
+            return f"node {node} did not finish it within {limit:.0f} s"
+        return ""
+
+    def _longest_run(self, job: Job) -> float | None:
+        """How long an execution may take, queue and grace included, before
+        the requester gives up on its node (which should have ended it)."""
+        if job.long_running:
+            return None
+        timeouts = job.task.Timeouts
+        run = timeouts.ExecutionTimeout or self.config.default_execution_timeout
+        queue = timeouts.QueueTimeout or self.config.queue_timeout
+        return run + queue + RUN_GRACE
+
+    async def _on_alive(self, peer: str, request: ExecutionsAlive) -> LeaseAnswer:
+        """A compute node names the executions of ours it holds: renew their
+        leases; tell it which have ended here, so it stops them."""
+        if not self._recovered:
+            raise HandlerError("unavailable", "this node is resuming its jobs")
+        self.nodes.observe_alive(peer)
+        now = trio.current_time()
+        ended = []
+        for execution_id in request.ExecutionIDs:
+            record = self._records.get(self._execution_jobs.get(execution_id, ""))
+            execution = record.executions.get(execution_id) if record else None
+            if record is None or execution is None or not execution.state.active:
+                ended.append(execution_id)
+            elif execution.NodeID == peer:
+                record.alive_at[execution_id] = now
+        return LeaseAnswer(Ended=ended)
 
     def _forget_transient(self, record: JobRecord) -> None:
         record.declined = {n: d for n, d in record.declined.items() if not d.transient}
@@ -406,6 +532,8 @@ class Orchestrator:
         record.queued_since = None
         evaluation = new_evaluation_id()
         executions = [record.new_execution(node.node_id, evaluation) for node in chosen]
+        for execution in executions:
+            self._execution_jobs[execution.ID] = record.job.ID
         await self._commit(record)
         for execution in executions:
             calls.start_soon(self._ask_bid, record.job, execution)
@@ -514,6 +642,7 @@ class Orchestrator:
         # also the go-ahead: the node has already started (or queued) it
         record.move(execution, E.AskForBidAccepted)
         record.move(execution, E.BidAccepted, desired=ExecutionDesiredStateType.Running)
+        record.alive_at[execution.ID] = trio.current_time()
         if record.state in (J.Pending, J.Queued):
             record.set_state(J.Running)
         await self._commit(record)
@@ -527,23 +656,27 @@ class Orchestrator:
 
     # -- execution updates ----------------------------------------------
 
-    async def _on_update(self, record: JobRecord, update: ExecutionUpdate) -> None:
+    async def _on_update(self, record: JobRecord, update: ExecutionUpdate) -> str:
+        """Apply `update`; returns "" once it is stored, or why it is refused."""
         execution = record.executions.get(update.ExecutionID)
-        if execution is None or execution.NodeID != update.NodeID:
-            return
+        if execution is None:
+            return f"unknown execution {update.ExecutionID}"
+        if execution.NodeID != update.NodeID:
+            return f"execution {update.ExecutionID} was not given to you"
+        record.alive_at[execution.ID] = trio.current_time()
         if not is_forward(execution.state, update.State):
-            return
+            return ""  # old news: it is already recorded
         if update.State == E.Completed and record.job.long_running:
             await self._fail_execution(
                 record, execution, "execution completed unexpectedly", retry=True
             )
-            return
+            return ""
         if update.State == E.Failed:
             retry = update.Details.get("Retryable") == "true"
             await self._fail_execution(
                 record, execution, update.Message, retry=retry, details=update.Details
             )
-            return
+            return ""
         if update.State == E.Completed and execution.state < E.Running:
             # the node's Running report was folded into this one
             record.move(execution, E.Running)
@@ -560,6 +693,7 @@ class Orchestrator:
         if outcome is not None:
             record.set_state(*outcome)
         await self._commit(record)
+        return ""
 
     async def _fail_on_node(self, record: JobRecord, node_id: str, reason: str) -> None:
         for execution in record.active():
@@ -619,11 +753,29 @@ class Orchestrator:
 
     # -- persistence -----------------------------------------------------
 
-    async def _commit(self, record: JobRecord) -> None:
+    async def _commit(self, record: JobRecord, *, retry: bool = True) -> None:
+        """Persist what changed in `record`. While the disk refuses writes,
+        retry (the job's loop waits; nothing it acknowledged is lost) or,
+        with `retry=False`, raise `StorageUnavailable`."""
         change = record.take_change()
         if change.job is None:
             return
-        await self.store.apply(change)
+        delay = STORE_RETRY
+        while True:
+            try:
+                await self.store.apply(change)
+                break
+            except StorageUnavailable as exc:
+                if self.storage_problem != exc.message:
+                    log.error("%s; retrying until it succeeds", exc.message)
+                self.storage_problem = exc.message
+                if not retry:
+                    raise
+            await trio.sleep(delay)
+            delay = min(delay * 2, STORE_RETRY_MAX)
+        if self.storage_problem:
+            log.warning("the job store accepts writes again")
+            self.storage_problem = ""
         self._on_change(record)
 
 

@@ -9,7 +9,16 @@ of the cost of checking one, and is read far less often than it changes. Gossip 
 messages, so each node also pulls, from every orchestrator it knows, the
 snapshots changed since the last pull (the sync RPC): at start, when a new
 orchestrator appears, and periodically. Snapshots are idempotent and each
-supersedes the last, so repeats and reordering are harmless.
+supersedes the last, so repeats and reordering are harmless. A snapshot
+too big for a gossip message is announced by job ID only, and receivers
+pull it over the sync RPC (whose frames are far larger).
+
+Only a job's owner speaks for it. Job IDs are bound to their requester
+(`ids.bound_job_id`: the ID is a hash of the requester's peer ID and a
+nonce kept in the job's Meta), a snapshot must come from the peer it names
+as requester (the gossip signature or the RPC's authenticated stream says
+who sent it), and a store binds each job to the first requester it saw
+for it. Refused snapshots are counted (`refused`), never stored.
 
 A node without an orchestrator (a compute-only node) does not follow the
 job-events topic at all: it would spend a share of its CPU decoding and
@@ -26,7 +35,10 @@ from collections.abc import Callable
 
 import trio
 
+from ..models.execution import RunCommandResult
 from ..models.history import JobHistory
+from ..models.ids import bound_job_id
+from ..models.job import META_JOB_NONCE
 from ..models.wire import (
     HistoryRequest,
     HistoryResponse,
@@ -39,13 +51,15 @@ from ..p2p.exceptions import P2PError
 from ..p2p.gossip import Gossip
 from ..p2p.rpc import HandlerError, Rpc
 from ..protocol import HISTORY, JOB_EVENTS, SYNC
+from .exceptions import StorageUnavailable, StoreError
 from .record import JobRecord
 from .store import JobStore
 
 log = logging.getLogger(__name__)
 
 COALESCE = 0.25
-MAX_MESSAGE_BYTES = 512 * 1024
+MAX_MESSAGE_BYTES = 512 * 1024  # of a gossip batch (py-libp2p's limit: 1 MiB)
+SYNC_PAGE_BYTES = 8 * 1024 * 1024  # of a sync answer (RPC frames: 16 MiB)
 SYNC_INTERVAL = 30.0
 REFRESH_EVERY = 0.1  # pull mode: readers within this window share one pull
 REFRESH_TIMEOUT = 3.0
@@ -79,11 +93,19 @@ class SharedView:
         self._sync_now = trio.Event()
         self._refresh_lock = trio.Lock()
         self._refreshed_at = -math.inf
+        self._wanted: dict[str, set[str]] = {}  # requester -> jobs to pull
+        self._pull_now = trio.Event()
+        self.refused = 0  # snapshots refused for who sent them
+        self._spec_bytes: dict[str, int] = {}  # of active jobs we own
         rpc.register(SYNC, self._on_sync)
         rpc.register(HISTORY, self._on_history)
 
     def job_changed(self, record: JobRecord) -> None:
         """Queue a snapshot of `record` for publishing."""
+        if record.job.ID not in self._spec_bytes:  # measured once per job
+            self._spec_bytes[record.job.ID] = len(record.job.model_dump_json())
+        if record.terminal:
+            self._spec_bytes.pop(record.job.ID)
         self._dirty[record.job.ID] = JobSnapshot(
             RequesterID=self.node_id,
             Job=record.job.model_copy(),
@@ -103,6 +125,7 @@ class SharedView:
                 await nursery.start(self.gossip.serve, JOB_EVENTS, self._on_gossip)
                 nursery.start_soon(self._store_loop)
                 nursery.start_soon(self._sync_loop)
+                nursery.start_soon(self._pull_loop)
             task_status.started()
 
     async def refresh(self) -> None:
@@ -129,10 +152,16 @@ class SharedView:
             await trio.sleep(COALESCE)
             self._wake = trio.Event()
             batch, self._dirty = list(self._dirty.values()), {}
-            for chunk in _chunks(batch):
+            sizes = {s.Job.ID: self._estimate_own(s) for s in batch}
+            small = [s for s in batch if sizes[s.Job.ID] <= MAX_MESSAGE_BYTES]
+            big = [s.Job.ID for s in batch if sizes[s.Job.ID] > MAX_MESSAGE_BYTES]
+            for chunk, changed in _messages(small, big, sizes):
                 try:
                     await self.gossip.publish(
-                        JOB_EVENTS, JobEvents(RequesterID=self.node_id, Jobs=chunk)
+                        JOB_EVENTS,
+                        JobEvents(
+                            RequesterID=self.node_id, Jobs=chunk, Changed=changed
+                        ),
                     )
                 except Exception:
                     log.warning(
@@ -141,15 +170,34 @@ class SharedView:
 
     # -- receiving -------------------------------------------------------
 
+    def _estimate_own(self, snap: JobSnapshot) -> int:
+        spec = self._spec_bytes.get(snap.Job.ID)
+        return _estimate(snap) if spec is None else _estimate(snap, spec)
+
     def _on_gossip(self, sender: str, events: JobEvents) -> None:
         if sender == self.node_id:
             return
+        jobs = self._accepted(sender, events.Jobs)
+        if events.Changed:
+            self._wanted.setdefault(sender, set()).update(events.Changed)
+            self._pull_now.set()
         try:
-            self._incoming_send.send_nowait(events.Jobs)
+            self._incoming_send.send_nowait(jobs)
         except trio.WouldBlock:
-            log.warning(
-                "job-events backlog full; %d snapshots left to sync", len(events.Jobs)
+            log.warning("job-events backlog full; %d snapshots left to sync", len(jobs))
+
+    def _accepted(self, sender: str, snaps: list[JobSnapshot]) -> list[JobSnapshot]:
+        """The snapshots `sender` may speak for; the others are counted."""
+        good = [s for s in snaps if snapshot_refusal(s, sender) is None]
+        if len(good) < len(snaps):
+            self.refused += len(snaps) - len(good)
+            log.info(
+                "refused %d job snapshots from %s: %s",
+                len(snaps) - len(good),
+                sender,
+                next(r for s in snaps if (r := snapshot_refusal(s, sender))),
             )
+        return good
 
     async def _store_loop(self) -> None:
         while True:
@@ -159,16 +207,62 @@ class SharedView:
                     batch = batch + self._incoming.receive_nowait()
                 except trio.WouldBlock:
                     break
-            await self.store.put_snapshots(batch)
+            await self._store(batch)
+
+    async def _store(self, snaps: list[JobSnapshot]) -> bool:
+        """Keep replicas; False if the store cannot take them now (a later
+        sync brings them again)."""
+        try:
+            await self.store.put_snapshots(snaps)
+        except (StorageUnavailable, StoreError) as exc:
+            log.warning("%d job snapshots not stored: %s", len(snaps), exc)
+            self._synced.clear()  # pull everything again once it works
+            return False
+        return True
+
+    async def _pull_loop(self) -> None:
+        """Pull the snapshots announced as too big for gossip."""
+        while True:
+            await self._pull_now.wait()
+            self._pull_now = trio.Event()
+            wanted, self._wanted = self._wanted, {}
+            for peer, job_ids in wanted.items():
+                ids = sorted(job_ids)
+                for start in range(0, len(ids), MAX_PULL):
+                    request = SyncRequest(JobIDs=ids[start : start + MAX_PULL])
+                    try:
+                        answer = await self.rpc.call(peer, SYNC, request, timeout=10)
+                    except P2PError as exc:
+                        log.debug("pull of big snapshots from %s: %s", peer, exc)
+                        break
+                    await self._store(self._accepted(peer, answer.Jobs))
 
     # -- sync ------------------------------------------------------------
 
     async def _on_sync(self, _peer: str, request: SyncRequest) -> SyncResponse:
-        jobs, more = await self.store.call(
-            self.store.sync.owned_jobs_since, request.Since, request.Limit
-        )
-        light = [s.model_copy(update={"History": []}) for s in jobs]
-        return SyncResponse(Jobs=light, More=more)
+        if request.JobIDs:
+            jobs = await self.store.call(
+                self.store.sync.owned_snapshots, request.JobIDs
+            )
+            more = False
+        else:
+            jobs, more = await self.store.call(
+                self.store.sync.owned_jobs_since, request.Since, request.Limit
+            )
+        light = [fit(s.model_copy(update={"History": []})) for s in jobs]
+        page: list[JobSnapshot] = []
+        size = 0
+        for snap in light:  # whole ModifyTime groups, so Since stays exact
+            size += _size(snap)
+            if (
+                page
+                and size > SYNC_PAGE_BYTES
+                and not request.JobIDs
+                and snap.Job.ModifyTime != page[-1].Job.ModifyTime
+            ):
+                return SyncResponse(Jobs=page, More=True)
+            page.append(snap)
+        return SyncResponse(Jobs=page, More=more)
 
     async def _on_history(self, _peer: str, request: HistoryRequest) -> HistoryResponse:
         owner = await self.store.call(self.store.sync.requester_of, request.JobID)
@@ -212,19 +306,87 @@ class SharedView:
                 log.debug("sync from %s failed: %s", peer, exc)
                 return
             if answer.Jobs:
-                await self.store.put_snapshots(answer.Jobs)
+                if not await self._store(self._accepted(peer, answer.Jobs)):
+                    return
                 since = max(since, *(s.Job.ModifyTime for s in answer.Jobs))
                 self._synced[peer] = since
             if not answer.More:
                 return
 
 
-def _chunks(snapshots: list[JobSnapshot]) -> list[list[JobSnapshot]]:
+MAX_PULL = 32  # jobs per pull of big snapshots
+SNAPSHOT_MAX_BYTES = 12 * 1024 * 1024
+
+
+def snapshot_refusal(snap: JobSnapshot, sender: str) -> str | None:
+    """Why `sender` may not speak for `snap`, or None (no I/O)."""
+    if snap.RequesterID != sender:
+        return f"it names requester {snap.RequesterID}"
+    job = snap.Job
+    nonce = job.Meta.get(META_JOB_NONCE)
+    if nonce is not None and bound_job_id(sender, nonce) != job.ID:
+        return f"job ID {job.ID} is not bound to its requester"
+    if any(e.JobID != job.ID for e in snap.Executions):
+        return f"it holds executions of other jobs than {job.ID}"
+    if any(h.JobID != job.ID for h in snap.History):
+        return f"it holds history of other jobs than {job.ID}"
+    return None
+
+
+def fit(snap: JobSnapshot, limit: int = SNAPSHOT_MAX_BYTES) -> JobSnapshot:
+    """`snap`, with the output texts of its oldest executions left out
+    until it fits in `limit` bytes (it almost always fits as it is; the
+    spec itself is bounded at submission)."""
+    if _size(snap) <= limit:
+        return snap
+    executions = sorted(
+        snap.Executions, key=lambda e: (e.state.name == "Completed", e.CreateTime)
+    )
+    kept = {e.ID: e for e in snap.Executions}
+    for execution in executions:
+        if _size(snap.model_copy(update={"Executions": list(kept.values())})) <= limit:
+            break
+        if execution.RunOutput is not None:
+            kept[execution.ID] = execution.model_copy(
+                update={"RunOutput": _without_text(execution.RunOutput)}
+            )
+    return snap.model_copy(update={"Executions": list(kept.values())})
+
+
+def _without_text(output: RunCommandResult) -> RunCommandResult:
+    return output.model_copy(
+        update={
+            "Stdout": "",
+            "STDERR": "",
+            "StdoutTruncated": True,
+            "StderrTruncated": True,
+        }
+    )
+
+
+def _messages(
+    small: list[JobSnapshot], big: list[str], sizes: dict[str, int]
+) -> list[tuple[list[JobSnapshot], list[str]]]:
+    """Gossip messages: chunks of small snapshots, then the big ones' IDs."""
+    messages: list[tuple[list[JobSnapshot], list[str]]] = [
+        (chunk, []) for chunk in _chunks(small, sizes)
+    ]
+    for start in range(0, len(big), MAX_BATCH_IDS):
+        messages.append(([], big[start : start + MAX_BATCH_IDS]))
+    return messages
+
+
+MAX_BATCH_IDS = 128
+
+
+def _chunks(
+    snapshots: list[JobSnapshot], sizes: dict[str, int]
+) -> list[list[JobSnapshot]]:
     chunks: list[list[JobSnapshot]] = []
     current: list[JobSnapshot] = []
     size = 0
     for snap in snapshots:
-        estimate = _estimate(snap)
+        estimate = sizes.get(snap.Job.ID) or _estimate(snap)
         if current and (size + estimate > MAX_MESSAGE_BYTES or len(current) >= 128):
             chunks.append(current)
             current, size = [], 0
@@ -235,10 +397,18 @@ def _chunks(snapshots: list[JobSnapshot]) -> list[list[JobSnapshot]]:
     return chunks
 
 
-def _estimate(snap: JobSnapshot) -> int:
+def _estimate(snap: JobSnapshot, spec_bytes: int = 4096) -> int:
+    """A bound on the snapshot's JSON size without encoding it (output
+    text may take up to 6 bytes a character once escaped)."""
     output = sum(
         len(e.RunOutput.Stdout) + len(e.RunOutput.STDERR)
         for e in snap.Executions
         if e.RunOutput is not None
     )
-    return 4096 + 600 * len(snap.History) + output
+    return (
+        spec_bytes + 1500 * len(snap.Executions) + 600 * len(snap.History) + 6 * output
+    )
+
+
+def _size(snap: JobSnapshot) -> int:
+    return len(snap.model_dump_json())

@@ -14,10 +14,11 @@ one worker thread, never on the trio loop.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,6 +29,7 @@ from ..models.execution import Execution
 from ..models.history import JobHistory
 from ..models.job import Job
 from ..models.wire import JobSnapshot
+from .exceptions import StorageUnavailable, StoreError
 
 T = TypeVar("T")
 
@@ -85,6 +87,8 @@ class SqliteStore:
 
     def __init__(self, path: Path | str, requester_id: str) -> None:
         self.requester_id = requester_id
+        self.path = str(path)
+        self.refused = 0  # replica snapshots refused for who sent them
         self._db = sqlite3.connect(
             str(path), check_same_thread=False, isolation_level=None
         )
@@ -98,7 +102,12 @@ class SqliteStore:
     # -- writes ---------------------------------------------------------
 
     def apply(self, changes: Sequence[Change]) -> None:
-        with self._transaction():
+        """Write `changes` in one transaction, or none of them.
+
+        Raises `StorageUnavailable` when the disk refuses the write (full,
+        I/O error, read-only) and `StoreError` when the content is at fault.
+        """
+        with self._translated(), self._transaction():
             for change in changes:
                 if change.job is not None:
                     self._put_job(change.job, self.requester_id)
@@ -107,17 +116,39 @@ class SqliteStore:
                 for event in change.events:
                     self._put_event(event)
 
+    @contextlib.contextmanager
+    def _translated(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            if _is_storage_fault(exc):
+                raise StorageUnavailable(self.path, str(exc)) from exc
+            raise StoreError(f"the store refused a change: {exc}") from exc
+        except (ValueError, TypeError, RecursionError) as exc:
+            raise StoreError(f"a change could not be encoded: {exc}") from exc
+
     def put_snapshots(self, snapshots: Iterable[JobSnapshot]) -> list[str]:
-        """Store the newer of each snapshot; return the IDs that changed."""
+        """Store the newer of each snapshot; return the IDs that changed.
+
+        A job is bound to the first requester seen for it (and job IDs are
+        bound to their requester by construction, see `ids.bound_job_id`):
+        a snapshot from any other requester is skipped and counted in
+        `refused`, as is one whose executions belong to another job.
+        """
         changed: list[str] = []
-        with self._transaction():
+        with self._translated(), self._transaction():
             for snap in snapshots:
                 if snap.RequesterID == self.requester_id or not self._is_newer(
                     snap.Job
                 ):
                     continue
-                if self.requester_of(snap.Job.ID) == self.requester_id:
-                    continue  # nobody else may speak for a job this node owns
+                owner = self.requester_of(snap.Job.ID)
+                if owner is not None and owner != snap.RequesterID:
+                    self.refused += 1  # nobody else may speak for a job
+                    continue
+                if not self._executions_are_its_own(snap):
+                    self.refused += 1
+                    continue
                 self._put_job(snap.Job, snap.RequesterID)
                 for execution in snap.Executions:
                     self._put_execution(execution)
@@ -125,6 +156,17 @@ class SqliteStore:
                     self._put_event(event)
                 changed.append(snap.Job.ID)
         return changed
+
+    def _executions_are_its_own(self, snap: JobSnapshot) -> bool:
+        ids = [e.ID for e in snap.Executions]
+        if not ids:
+            return True
+        marks = ",".join("?" * len(ids))
+        other = self._db.execute(
+            f"SELECT 1 FROM executions WHERE id IN ({marks}) AND job_id != ?",
+            (*ids, snap.Job.ID),
+        ).fetchone()
+        return other is None
 
     def _is_newer(self, job: Job) -> bool:
         row = self._db.execute(
@@ -285,6 +327,16 @@ class SqliteStore:
         snaps = [s for job_id in ids if (s := self.snapshot(job_id)) is not None]
         return snaps, more
 
+    def owned_snapshots(self, job_ids: Iterable[str]) -> list[JobSnapshot]:
+        """Snapshots of those of `job_ids` this node owns."""
+        snaps = []
+        for job_id in job_ids:
+            if self.requester_of(job_id) == self.requester_id:
+                snap = self.snapshot(job_id)
+                if snap is not None:
+                    snaps.append(snap)
+        return snaps
+
     def owned_active_job_ids(self) -> list[str]:
         rows = self._db.execute(
             "SELECT id FROM jobs WHERE requester = ? AND state IN (0, 1, 2, 3)",
@@ -304,7 +356,31 @@ class _Transaction:
         self._db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: object, *_: object) -> None:
-        self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+        if exc_type is None:
+            try:
+                self._db.execute("COMMIT")
+                return
+            except sqlite3.Error:
+                self._rollback()
+                raise
+        self._rollback()
+
+    def _rollback(self) -> None:
+        # SQLite may have rolled back already (e.g. on a full disk)
+        if self._db.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
+
+
+_STORAGE_FAULTS = ("full", "i/o", "readonly", "read-only", "unable to open", "locked")
+
+
+def _is_storage_fault(exc: sqlite3.Error) -> bool:
+    """True for errors of the disk, not of the data (those pass with time)."""
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and any(
+        fault in text for fault in _STORAGE_FAULTS
+    )
 
 
 @dataclass
@@ -353,16 +429,27 @@ class JobStore:
             with trio.CancelScope(shield=True):
                 while self._queue:
                     batch, self._queue = self._queue, []
-                    everything = [c for pending in batch for c in pending.changes]
-                    try:
-                        await self.call(self.sync.apply, everything)
-                    except Exception as exc:
-                        for pending in batch:
-                            pending.error = exc
-                    for pending in batch:
-                        pending.done.set()
+                    await self._write_batch(batch)
         finally:
             self._writing = False
+
+    async def _write_batch(self, batch: list[_Pending]) -> None:
+        """One transaction for the batch; if its content is refused, each
+        change again on its own, so only the faulty one fails."""
+        everything = [c for pending in batch for c in pending.changes]
+        try:
+            await self.call(self.sync.apply, everything)
+        except StoreError as exc:
+            if len(batch) == 1:
+                batch[0].error = exc
+            else:
+                for pending in batch:
+                    await self._write_batch([pending])
+        except Exception as exc:  # StorageUnavailable: nothing could be written
+            for pending in batch:
+                pending.error = exc
+        for pending in batch:
+            pending.done.set()
 
     async def put_snapshots(self, snapshots: list[JobSnapshot]) -> list[str]:
         return await self.call(self.sync.put_snapshots, snapshots)

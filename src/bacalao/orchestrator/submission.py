@@ -13,8 +13,8 @@ from pydantic import ValidationError
 
 from ..models.data_url import decode_data_url
 from ..models.engines import UnknownEngine, engine_params
-from ..models.ids import new_job_id
-from ..models.job import InputSource, Job, SpecConfig
+from ..models.ids import new_bound_job_id
+from ..models.job import META_JOB_NONCE, InputSource, Job, SpecConfig
 from ..models.resources import Resources
 from ..models.states import JobStateType, State
 from .exceptions import InvalidJob
@@ -51,7 +51,7 @@ def prepare_job(job: Job, *, node_id: str, now_ns: int, defaults: JobDefaults) -
         task.Resources.CPU = defaults.cpu
     if not task.Resources.Memory:
         task.Resources.Memory = defaults.memory
-    job.ID = new_job_id()
+    job.ID, job.Meta[META_JOB_NONCE] = new_bound_job_id(node_id)
     job.Name = job.Name or job.ID
     job.Namespace = job.Namespace or "default"
     for key in META_ORCHESTRATOR:

@@ -27,7 +27,7 @@ from pydantic import BaseModel, Field
 
 from .discovery import Discovery, PeerRecord
 from .gossip import Gossip
-from .identity import load_or_create_key, peer_id_of
+from .identity import load_or_create_key, peer_id_of, sign
 from .libp2p_fixes import (
     TolerantPubsub,
     atomic_yamux_writes,
@@ -90,6 +90,10 @@ class Swarm:
         self.gossip = Gossip(self.pubsub, self.peer_id)
         self.discovery: Discovery | None = None
         self.addrs: list[str] = []
+
+    def sign(self, data: bytes) -> bytes:
+        """`data` signed with this node's identity key (see identity.verify)."""
+        return sign(self._key, data)
 
     def on_peer_gone(self, callback: Callable[[str], None]) -> None:
         """Call `callback(peer_id)` when the last connection to a peer closes."""

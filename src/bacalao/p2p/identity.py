@@ -38,3 +38,18 @@ def load_or_create_key(repo: Path) -> KeyPair:
 
 def peer_id_of(key_pair: KeyPair) -> str:
     return str(ID.from_pubkey(key_pair.public_key).to_base58())
+
+
+def sign(key_pair: KeyPair, data: bytes) -> bytes:
+    """`data` signed with this node's identity key."""
+    return bytes(key_pair.private_key.sign(data))
+
+
+def verify(peer_id: str, data: bytes, signature: bytes) -> bool:
+    """Whether `signature` over `data` was made by `peer_id`'s key (which
+    an ed25519 peer ID carries inline); False for anything malformed."""
+    try:
+        key = ID.from_base58(peer_id).extract_public_key()
+        return key is not None and bool(key.verify(data, signature))
+    except Exception:
+        return False
