@@ -406,6 +406,11 @@ class Client:
 
         return self._get(f"{NODES}/{seg(node_id)}", GetNodeResponse)
 
+    def update_node(self, node_id: str, action: str, message: str = "") -> None:
+        """Approve, reject or delete a node (`action`), as an operator."""
+        path = f"{NODES}/{seg(node_id)}"
+        self.request("PUT", path, body={"Action": action, "Message": message})
+
     # -- transport ---------------------------------------------------------
 
     def _get(self, path: str, model: type[M], query: Query | None = None) -> M:

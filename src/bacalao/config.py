@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -65,6 +65,9 @@ class NodeConfig(BaseModel):
     # often; a requester fails one not named for `execution_lease_timeout`
     execution_lease_interval: float = Field(10.0, gt=0)
     execution_lease_timeout: float = Field(45.0, gt=0)
+    # orchestrator: nodes heard of for the first time are used at once
+    # ("auto") or only once an operator approves them ("manual")
+    node_approval: Literal["auto", "manual"] = "auto"
     # compute: take work only from these requester peer IDs (empty: any)
     allowed_requesters: list[str] = Field(default_factory=list)
     log_level: str = "INFO"

@@ -30,6 +30,7 @@ from .executors.config import DockerConfig, ExecutorsConfig
 from .executors.registry import build_executors, engine_names
 from .models.execution import Execution
 from .models.history import JobHistory
+from .models.ids import is_execution_id
 from .models.job import Job
 from .models.node import BuildVersionInfo, ComputeNodeInfo, NodeInfo, NodeState
 from .models.resources import Resources
@@ -43,7 +44,7 @@ from .orchestrator.exceptions import (
     OrchestratorError,
     Unavailable,
 )
-from .orchestrator.nodes import NodeManager, Probe
+from .orchestrator.nodes import MembershipError, NodeManager, Probe
 from .orchestrator.service import Orchestrator
 from .orchestrator.shared_view import SharedView
 from .orchestrator.store import AmbiguousID, JobStore, SqliteStore
@@ -93,7 +94,11 @@ class Node:
         self.node_id = self.swarm.peer_id
         self.store = JobStore(SqliteStore(config.repo / "jobs.db", self.node_id))
         self.nodes = NodeManager(
-            self.node_id, timeout=config.node_timeout, probe=self._ping
+            self.node_id,
+            timeout=config.node_timeout,
+            probe=self._ping,
+            manual_approval=config.node_approval == "manual",
+            memberships=self.store.sync.memberships(),
         )
         self.swarm.rpc.register(PING, _pong)
         self.swarm.on_peer_gone(self.nodes.peer_gone)
@@ -327,6 +332,16 @@ class NodeBackend:
             "compute": {
                 "running": node.compute.running_count if node.compute else 0,
             },
+            "refused": {
+                "node_infos": node.announcer.refused,
+                "job_snapshots": node.shared.refused + node.store.sync.refused,
+                "compute_requests": node.compute.refused_asks if node.compute else 0,
+            },
+            "storage": {
+                "problem": node.orchestrator.storage_problem
+                if node.orchestrator
+                else "",
+            },
         }
 
     async def submit_job(self, job: Job, *, warnings: list[str]) -> Submitted:
@@ -404,6 +419,18 @@ class NodeBackend:
     def list_nodes(self) -> list[NodeState]:
         return self._node.nodes.states()
 
+    async def update_node(self, node_id: str, action: str) -> None:
+        nodes, store = self._node.nodes, self._node.store
+        try:
+            if action.lower() == "delete":
+                nodes.forget(node_id)
+                state = None
+            else:
+                state = nodes.set_membership(node_id, action)
+        except MembershipError as exc:
+            raise InvalidJobState(str(exc)) from None
+        await store.call(store.sync.set_membership, node_id, state)
+
     async def job_logs(
         self, job_id: str, execution_id: str, *, follow: bool, tail: bool
     ) -> AsyncIterator[LogLine]:
@@ -433,7 +460,7 @@ class NodeBackend:
 
     async def result_folder(self, execution_id: str) -> Path:
         compute = self._node.compute
-        if compute is not None:
+        if compute is not None and is_execution_id(execution_id):
             folder = compute.results_dir(execution_id)
             if await trio.to_thread.run_sync(folder.is_dir):
                 return folder

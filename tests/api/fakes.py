@@ -85,6 +85,7 @@ class FakeBackend:
         self.get_calls = 0
         self.log_lines: list[LogLine] = [LogLine(1, "fake log line")]
         self.log_calls: list[tuple[str, str, bool, bool]] = []
+        self.node_actions: list[tuple[str, str]] = []
         self.logs_fail_after = False  # raise Unavailable once the lines are out
         self.follow_forever = False  # with follow, never end (until cancelled)
         self.result_folders: dict[str, Path] = {}
@@ -254,6 +255,9 @@ class FakeBackend:
 
     def list_nodes(self) -> list[NodeState]:
         return list(self.nodes)
+
+    async def update_node(self, node_id: str, action: str) -> None:
+        self.node_actions.append((node_id, action))
 
     async def job_logs(
         self, job_id: str, execution_id: str, *, follow: bool, tail: bool

@@ -175,6 +175,20 @@ def test_node_list_bad_order_is_one_line(live: Live) -> None:
     assert "invalid order_by" in one_error_line(result.stderr)
 
 
+@pytest.mark.parametrize("action", ["approve", "reject", "delete"])
+def test_node_actions_print_ok_as_bacalhau_does(live: Live, action: str) -> None:
+    live.backend.nodes.append(make_node("n-second"))
+    result = live("node", action, "n-sec", "-m", "by ops")
+    assert (result.exit_code, result.stdout) == (0, "Ok\n"), result.output
+    assert live.backend.node_actions == [("n-second", action)]
+
+
+def test_node_action_on_an_unknown_node_is_one_line(live: Live) -> None:
+    result = live("node", "approve", "nobody")
+    assert result.exit_code != 0
+    assert "nobody" in one_error_line(result.stderr)
+
+
 # -- version ----------------------------------------------------------------
 
 

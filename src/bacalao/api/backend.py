@@ -76,6 +76,10 @@ class Backend(Protocol):
 
     def list_nodes(self) -> list[NodeState]: ...
 
+    async def update_node(self, node_id: str, action: str) -> None:
+        """Approve, reject or delete a node (Bacalhau's node actions)."""
+        ...
+
     def job_logs(
         self, job_id: str, execution_id: str, *, follow: bool, tail: bool
     ) -> AsyncIterator[LogLine]:

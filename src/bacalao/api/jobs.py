@@ -37,6 +37,7 @@ from .lookup import resolve_job
 from .paging import page_from_query
 from .query import INT64_MAX, Query
 from .router import Doc, Route, route
+from .spec_bounds import check_size
 from .submission import prepare_submission
 
 JOBS = "/api/v1/orchestrator/jobs"
@@ -73,6 +74,7 @@ def _order(order_by: str, known: Collection[str]) -> str:
 
 
 async def put_job(backend: Backend, request: Request) -> Response:
+    check_size(request.body)
     job, warnings = prepare_submission(request.json_object(), request.headers)
     submitted = await backend.submit_job(job, warnings=warnings)
     merged = warnings + [w for w in submitted.warnings if w not in warnings]

@@ -11,13 +11,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from ..models.api import GetNodeResponse, ListNodesResponse
+from pydantic import ValidationError
+
+from ..models.api import (
+    GetNodeResponse,
+    ListNodesResponse,
+    PutNodeRequest,
+    PutNodeResponse,
+)
 from ..models.node import NodeState
 from ..models.resources import Resources
 from ..models.selectors import matches
 from ..orchestrator.exceptions import NodeNotFound
 from .backend import Backend
-from .errors import AmbiguousNodeID, BadRequest
+from .errors import AmbiguousNodeID, BadRequest, validation_message
 from .http import Request, Response, json_response
 from .paging import page_from_query
 from .router import Doc, Route, route
@@ -98,6 +105,25 @@ async def get_node(backend: Backend, request: Request) -> Response:
     return json_response(GetNodeResponse(Node=node))
 
 
+NODE_ACTIONS = ("approve", "reject", "delete")
+
+
+async def update_node(backend: Backend, request: Request) -> Response:
+    """An operator approves, rejects or deletes a node (Bacalhau's actions)."""
+    node = find_node(backend.list_nodes(), request.params["id"])
+    try:
+        body = PutNodeRequest.model_validate(request.json_object())
+    except ValidationError as exc:
+        raise BadRequest(f"invalid node action: {validation_message(exc)}") from None
+    action = body.Action.strip().lower()
+    if action not in NODE_ACTIONS:
+        raise BadRequest(
+            f"unsupported action {body.Action!r} (one of {', '.join(NODE_ACTIONS)})"
+        )
+    await backend.update_node(node.Info.NodeID, action)
+    return json_response(PutNodeResponse(Success=True))
+
+
 def node_routes(backend: Backend) -> list[Route]:
     orders = ", ".join(k for k in NODE_ORDER if k)
     return [
@@ -125,6 +151,17 @@ def node_routes(backend: Backend) -> list[Route]:
             f"{NODES}/{{id}}",
             partial(get_node, backend),
             Doc("A node by ID or unique ID prefix", response=GetNodeResponse),
+        ),
+        route(
+            "PUT",
+            f"{NODES}/{{id}}",
+            partial(update_node, backend),
+            Doc(
+                "Approve, reject or delete a node (Action: approve|reject|delete)",
+                body=PutNodeRequest,
+                response=PutNodeResponse,
+                errors=(400, 404, 409),
+            ),
         ),
     ]
 

@@ -21,6 +21,7 @@ from ..models.job import META_RESERVED_PREFIX, Job
 from ..models.states import JobStateType
 from ..models.states import State as JobState
 from .errors import InvalidSubmission, validation_message
+from .spec_bounds import check_depth, unknown_fields
 
 CLIENT_META = {
     "x-bacalhau-installationid": "bacalhau.org/client.installation.id",
@@ -103,9 +104,21 @@ def prepare_submission(
     body: dict[str, Any], headers: Mapping[str, str]
 ) -> tuple[Job, list[str]]:
     """The job to hand the backend, and the warnings for the response."""
+    check_depth(body)
     request = parse_put_job(body)
     job, warnings = sanitize(request.Job)
-    return add_client_meta(job, headers), warnings
+    check_encodable(job)
+    return add_client_meta(job, headers), unknown_fields(body) + warnings
+
+
+def check_encodable(job: Job) -> None:
+    """A job that cannot be written back as JSON is refused (400), never
+    stored: it would fail every write it is part of."""
+    try:
+        job.model_dump_json()
+    except (ValueError, TypeError, RecursionError) as exc:
+        message = _spec_message(f"Job: cannot be encoded: {exc}")
+        raise InvalidSubmission(message) from None
 
 
 __all__ = [

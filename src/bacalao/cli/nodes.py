@@ -152,4 +152,26 @@ def describe(ctx: click.Context, node_id: str, view: View) -> None:
     view.echo(response.Node, lambda: describe_node(response.Node))
 
 
+def _action(name: str, summary: str) -> None:
+    @node.command(
+        name,
+        help=summary,
+        epilog=f"""\b
+Examples:
+  bacalao node {name} 12D3KooWRx
+  bacalao node {name} 12D3KooWRx -m 'checked by ops'""",
+    )
+    @click.argument("node_id", metavar="ID")
+    @click.option("-m", "--message", default="", help="Why (kept in the log).")
+    @api_options
+    @click.pass_context
+    def command(ctx: click.Context, node_id: str, message: str) -> None:
+        client_for(ctx).update_node(node_id, name, message)
+        click.echo("Ok")
+
+
+_action("approve", "Approve a node: orchestrators may place work on it.")
+_action("reject", "Reject a node: no work is placed on it.")
+_action("delete", "Forget a node (it is new again if it comes back).")
+
 __all__ = ["describe_node", "node", "node_row"]

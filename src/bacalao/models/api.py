@@ -39,6 +39,10 @@ class PutJobRequest(WireModel):
 
     Job: _Job
     Force: bool = False
+    # sent by Bacalhau's Go client (its BaseRequest); accepted, not used
+    Namespace: str = ""
+    IdempotencyToken: str = ""
+    Credential: dict[str, Any] | None = None
 
 
 class PutJobResponse(WireModel):
@@ -117,6 +121,19 @@ class StopJobResponse(WireModel):
     """`EvaluationID` is "" when the job was already stopped."""
 
     EvaluationID: str = ""
+
+
+class PutNodeRequest(WireModel):
+    """Body of `PUT /api/v1/orchestrator/nodes/{id}`: an operator's action."""
+
+    Action: str = Field(min_length=1)
+    Message: str = ""
+    NodeID: str = ""
+
+
+class PutNodeResponse(WireModel):
+    Success: bool = True
+    Error: str = ""
 
 
 class GetNodeResponse(WireModel):

@@ -93,12 +93,17 @@ class NetworkConfig(WireModel):
         return _empty_if_none(value, [])
 
 
+MAX_TIMEOUT = 10 * 365 * 24 * 3600  # ten years, in seconds
+MAX_COUNT = 1000  # executions of one batch or service job at a time
+MAX_PRIORITY = 2**31 - 1
+
+
 class TimeoutConfig(WireModel):
     """Timeouts in seconds; 0 means the node's default."""
 
-    ExecutionTimeout: int = Field(0, ge=0)
-    QueueTimeout: int = Field(0, ge=0)
-    TotalTimeout: int = Field(0, ge=0)
+    ExecutionTimeout: int = Field(0, ge=0, le=MAX_TIMEOUT)
+    QueueTimeout: int = Field(0, ge=0, le=MAX_TIMEOUT)
+    TotalTimeout: int = Field(0, ge=0, le=MAX_TIMEOUT)
 
 
 class LabelSelectorRequirement(WireModel):
@@ -180,8 +185,8 @@ class Job(WireModel):
     Name: str = ""
     Namespace: str = DEFAULT_NAMESPACE
     Type: str = "batch"
-    Priority: int = 0
-    Count: int = Field(1, ge=0)
+    Priority: int = Field(0, ge=-MAX_PRIORITY, le=MAX_PRIORITY)
+    Count: int = Field(1, ge=0, le=MAX_COUNT)
     Constraints: list[LabelSelectorRequirement] = Field(default_factory=list)
     Meta: dict[str, str] = Field(default_factory=dict)
     Labels: dict[str, str] = Field(default_factory=dict)

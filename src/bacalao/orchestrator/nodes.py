@@ -42,6 +42,14 @@ class Probe(Enum):
 Prober = Callable[[str], Awaitable[Probe | None]]
 
 
+APPROVED, PENDING, REJECTED = "APPROVED", "PENDING", "REJECTED"
+ACTIONS = {"approve": APPROVED, "reject": REJECTED}
+
+
+class MembershipError(ValueError):
+    """Raised for a membership change that cannot be made (names why)."""
+
+
 @dataclass(frozen=True)
 class NodeView:
     """A frozen snapshot of one node for placement decisions."""
@@ -49,6 +57,7 @@ class NodeView:
     info: NodeInfo
     connected: bool
     seen_ago: float
+    approved: bool = True
 
     @property
     def node_id(self) -> str:
@@ -64,6 +73,7 @@ class _Entry:
     connected_since: datetime | None = None
     disconnected_since: datetime | None = None
     signed: SignedNodeInfo | None = None  # as the node signed it, to relay
+    membership: str = APPROVED
 
 
 class NodeManager:
@@ -75,10 +85,16 @@ class NodeManager:
         *,
         timeout: float,
         probe: Prober | None = None,
+        manual_approval: bool = False,
+        memberships: dict[str, str] | None = None,
     ) -> None:
         self.self_id = self_id
         self.timeout = timeout
         self._probe = probe
+        # with manual approval, a node heard of for the first time waits
+        # (PENDING) until an operator approves it; decisions are kept
+        self.manual_approval = manual_approval
+        self._memberships = dict(memberships or {})
         self._nodes: dict[str, _Entry] = {}
         self.changed = ChangeSignal()
         self._on_lost: list[Callable[[str, str], None]] = []
@@ -102,7 +118,11 @@ class NodeManager:
         now = trio.current_time()
         if entry is None:
             self._nodes[info.NodeID] = _Entry(
-                info, now, connected_since=_utcnow(), signed=signed
+                info,
+                now,
+                connected_since=_utcnow(),
+                signed=signed,
+                membership=self._first_membership(info.NodeID),
             )
             log.info("node %s joined (%s)", info.NodeID, _roles(info))
             self.changed.notify()
@@ -117,6 +137,35 @@ class NodeManager:
         if changed:
             self.changed.notify()
         return changed
+
+    def _first_membership(self, node_id: str) -> str:
+        kept = self._memberships.get(node_id)
+        if kept is not None:
+            return kept
+        return PENDING if self.manual_approval and node_id != self.self_id else APPROVED
+
+    def set_membership(self, node_id: str, action: str) -> str:
+        """Approve or reject a known node; returns its new membership.
+        `MembershipError` if the action is unknown or changes nothing."""
+        entry = self._nodes.get(node_id)
+        if entry is None:
+            raise MembershipError(f"node {node_id} is not known here")
+        state = ACTIONS.get(action.lower())
+        if state is None:
+            known = ", ".join([*ACTIONS, "delete"])
+            raise MembershipError(f"unsupported action {action!r} (one of {known})")
+        if entry.membership == state:
+            raise MembershipError(f"node {node_id} is already {state.lower()}")
+        entry.membership = self._memberships[node_id] = state
+        self.changed.notify()
+        return state
+
+    def forget(self, node_id: str) -> None:
+        """Delete a node from this view (it is new again if it comes back)."""
+        if self._nodes.pop(node_id, None) is None:
+            raise MembershipError(f"node {node_id} is not known here")
+        self._memberships.pop(node_id, None)
+        self.changed.notify()
 
     def observe_alive(self, node_id: str, *, interval: float | None = None) -> None:
         """Note that `node_id` showed signs of life (heartbeat, RPC answer);
@@ -170,7 +219,7 @@ class NodeManager:
     def views(self) -> list[NodeView]:
         now = trio.current_time()
         return [
-            NodeView(e.info, e.connected, now - e.last_seen)
+            NodeView(e.info, e.connected, now - e.last_seen, e.membership == APPROVED)
             for e in self._nodes.values()
         ]
 
@@ -183,6 +232,7 @@ class NodeManager:
             out.append(
                 NodeState(
                     Info=e.info,
+                    Membership=e.membership,
                     Connection=status,
                     ConnectionState=ConnectionState(
                         Status=status,

@@ -68,6 +68,8 @@ def refusal(node: NodeView, need: Requirements) -> str | None:
     compute = node.info.ComputeNodeInfo
     if compute is None:
         return "are not compute nodes"
+    if not node.approved:
+        return "are not approved (bacalao node approve ID)"
     if not node.connected:
         return "disconnected"
     if need.engine not in compute.ExecutionEngines:

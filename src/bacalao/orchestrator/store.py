@@ -55,6 +55,10 @@ CREATE TABLE IF NOT EXISTS executions (
     body        TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS executions_by_job ON executions (job_id);
+CREATE TABLE IF NOT EXISTS node_membership (
+    node_id     TEXT PRIMARY KEY,
+    state       TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS history (
     job_id  TEXT NOT NULL,
     seq     INTEGER NOT NULL,
@@ -326,6 +330,24 @@ class SqliteStore:
             last = modify_time
         snaps = [s for job_id in ids if (s := self.snapshot(job_id)) is not None]
         return snaps, more
+
+    def memberships(self) -> dict[str, str]:
+        """Approval decisions an operator made: node ID -> APPROVED/REJECTED."""
+        rows = self._db.execute("SELECT node_id, state FROM node_membership")
+        return {node_id: state for node_id, state in rows}
+
+    def set_membership(self, node_id: str, state: str | None) -> None:
+        """Keep an approval decision (None: forget the node)."""
+        with self._translated():
+            if state is None:
+                self._db.execute(
+                    "DELETE FROM node_membership WHERE node_id = ?", (node_id,)
+                )
+            else:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO node_membership VALUES (?, ?)",
+                    (node_id, state),
+                )
 
     def owned_snapshots(self, job_ids: Iterable[str]) -> list[JobSnapshot]:
         """Snapshots of those of `job_ids` this node owns."""
