@@ -51,6 +51,11 @@ class NodeConfig(BaseModel):
     # host paths `local` inputs may use: globs, `:rw` to allow writing
     allowed_local_paths: list[str] = Field(default_factory=list)
     gpus: int = Field(0, ge=0)  # GPUs docker tasks may ask for
+    # docker task sandbox: processes at once (0: no limit), the capabilities
+    # a task keeps (None: a reduced default set), no-new-privileges
+    docker_pids_limit: int = Field(1024, ge=0)
+    docker_capabilities: list[str] | None = None
+    docker_no_new_privileges: bool = True
     # HTTP-network tasks may reach private (RFC 1918) addresses via the proxy
     http_private_addresses: bool = False
     output_cap_bytes: int = Field(64 * 1024, ge=1024)  # of stdout/stderr in RunOutput

@@ -26,7 +26,7 @@ from .compute.executions import LocalExecutions
 from .compute.service import Compute
 from .config import NodeConfig, default_bootstrap_peers
 from .executors.base import Executor
-from .executors.config import DockerConfig, ExecutorsConfig
+from .executors.config import TASK_CAPABILITIES, DockerConfig, ExecutorsConfig
 from .executors.registry import build_executors, engine_names
 from .models.execution import Execution
 from .models.history import JobHistory
@@ -249,6 +249,15 @@ async def usable_executors(config: NodeConfig, node_id: str) -> dict[str, Execut
             images=tuple(config.allowed_images or ()),
             gpus=config.gpus,
             http_private=config.http_private_addresses,
+            pids_limit=config.docker_pids_limit,
+            no_new_privileges=config.docker_no_new_privileges,
+            capabilities=tuple(
+                TASK_CAPABILITIES
+                if config.docker_capabilities is None
+                else (
+                    c.upper().removeprefix("CAP_") for c in config.docker_capabilities
+                )
+            ),
         ),
     )
     names = settings.default_engines()

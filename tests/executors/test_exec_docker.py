@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -246,3 +247,47 @@ async def test_cleanup_removes_only_this_nodes_leftovers(
 async def test_check_answers(docker_executor: DockerExecutor):
     with trio.fail_after(10):
         assert await docker_executor.check() is None
+
+
+def _status_field(text: str, name: str) -> str:
+    return next(line.split()[1] for line in text.splitlines() if line.startswith(name))
+
+
+async def test_tasks_run_sandboxed(
+    docker_executor: DockerExecutor, make_request: MakeRequest
+):
+    """A task cannot gain privileges, keeps only the reduced capability set
+    (no raw sockets, no mknod), and has a bound on its processes."""
+    script = (
+        "cat /proc/self/status; "
+        "cat /sys/fs/cgroup/pids.max 2>/dev/null || "
+        "cat /sys/fs/cgroup/pids/pids.max"
+    )
+    request = make_request("docker", sh(script))
+    with trio.fail_after(15):
+        result = await docker_executor.run(request)
+    assert result.ExitCode == 0, result.STDERR
+    assert _status_field(result.Stdout, "NoNewPrivs:") == "1"
+    effective = int(_status_field(result.Stdout, "CapEff:"), 16)
+    cap_net_raw, cap_mknod, cap_sys_admin, cap_chown = 13, 27, 21, 0
+    assert not effective & (1 << cap_net_raw | 1 << cap_mknod | 1 << cap_sys_admin)
+    assert effective & 1 << cap_chown
+    assert result.Stdout.strip().splitlines()[-1] == "1024"
+
+
+async def test_operator_can_loosen_the_sandbox(
+    docker_client: Any, make_request: MakeRequest
+):
+    config = DockerConfig(
+        pids_limit=0, no_new_privileges=False, capabilities=("NET_RAW",)
+    )
+    executor = DockerExecutor(config, node_id="test-" + uuid.uuid4().hex[:8])
+    request = make_request("docker", sh("cat /proc/self/status"))
+    try:
+        with trio.fail_after(15):
+            result = await executor.run(request)
+    finally:
+        await executor.cleanup()
+        await executor.aclose()
+    assert _status_field(result.Stdout, "NoNewPrivs:") == "0"
+    assert int(_status_field(result.Stdout, "CapEff:"), 16) == 1 << 13

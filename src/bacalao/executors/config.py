@@ -16,6 +16,19 @@ from .base import OutputLimits
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 
+# Docker's default set without NET_RAW, MKNOD, SETFCAP, SETPCAP, SYS_CHROOT,
+# AUDIT_WRITE and FSETID: what ordinary images need to run as root
+TASK_CAPABILITIES = (
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "KILL",
+    "NET_BIND_SERVICE",
+    "SETGID",
+    "SETUID",
+)
+
+
 class DockerConfig(BaseModel):
     """Settings of the `docker` executor."""
 
@@ -40,6 +53,16 @@ class DockerConfig(BaseModel):
     gpus: int = Field(0, ge=0, description="GPUs this node can give to containers")
     max_threads: int = Field(
         256, ge=3, description="worker threads for waits and log streams"
+    )
+    pids_limit: int = Field(
+        1024, ge=0, description="processes a task may have at once (0: no limit)"
+    )
+    no_new_privileges: bool = Field(
+        True, description="tasks cannot gain privileges (setuid binaries)"
+    )
+    capabilities: tuple[str, ...] = Field(
+        TASK_CAPABILITIES,
+        description="Linux capabilities a task keeps (all others are dropped)",
     )
 
     @field_validator("networks")

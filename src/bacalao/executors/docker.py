@@ -141,7 +141,7 @@ class DockerExecutor:
             node_id=self._node_id,
         ) as task_network:
             options = container_options(
-                request, spec, volumes, self._node_id, task_network
+                request, spec, volumes, self._node_id, task_network, self._config
             )
             container = await self._engine.create(options)
             try:

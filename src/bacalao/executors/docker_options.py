@@ -139,9 +139,11 @@ def container_options(
     volumes: list[OutputVolume],
     node_id: str,
     network: TaskNetwork | None = None,
+    config: DockerConfig | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments for `containers.create` (image first, as `image`)."""
     network = network or TaskNetwork(network_mode(request.task.Network.Type) or "none")
+    config = config or DockerConfig()
     options: dict[str, Any] = {
         "image": spec.Image,
         "command": spec.Parameters or None,
@@ -154,4 +156,19 @@ def container_options(
         "mounts": mounts(request, volumes),
     }
     options.update(resource_options(request.resources))
+    options.update(sandbox_options(config))
+    return options
+
+
+def sandbox_options(config: DockerConfig) -> dict[str, Any]:
+    """What a task may not do: fork without bound, gain privileges, or use
+    capabilities beyond the operator's list."""
+    options: dict[str, Any] = {
+        "cap_drop": ["ALL"],
+        "cap_add": list(config.capabilities),
+    }
+    if config.pids_limit:
+        options["pids_limit"] = config.pids_limit
+    if config.no_new_privileges:
+        options["security_opt"] = ["no-new-privileges"]
     return options
