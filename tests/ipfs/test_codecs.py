@@ -12,6 +12,7 @@ from bacalao.ipfs import dagpb, unixfs
 from bacalao.ipfs.cid import CID, DAG_PB, RAW
 from bacalao.ipfs.dagpb import PBLink, PBNode
 from bacalao.ipfs.exceptions import InvalidBlock
+from bacalao.ipfs.layout import file_leaf
 from bacalao.ipfs.unixfs import DataType, UnixFSData, UnixTime
 
 EMPTY_FILE = "QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH"
@@ -139,3 +140,9 @@ def test_malformed_unixfs_says_why(raw: bytes, reason: str) -> None:
 
 def test_packed_blocksizes_are_read() -> None:
     assert unixfs.decode(b"\x08\x02\x22\x02\x05\x07").blocksizes == (5, 7)
+
+
+@given(st.binary(max_size=300))
+def test_fast_file_leaf_equals_the_codecs(chunk: bytes) -> None:
+    data = UnixFSData(DataType.FILE, data=chunk or None, filesize=len(chunk))
+    assert file_leaf(chunk) == dagpb.encode(PBNode(data=unixfs.encode(data)))

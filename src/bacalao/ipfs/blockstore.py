@@ -41,8 +41,11 @@ from .dag import reachable
 from .exceptions import BlockNotFound, BlockstoreError, InvalidBlock, StorageFull
 from .importer import Imported, ImportOptions, import_path
 from .pins import Pin, Pins
+from .writer import ParallelWriter
 
 __all__ = ["Blockstore", "GcResult", "StoreStat"]
+
+WRITE_THREADS = 8  # block files are created in parallel: see writer.py
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +80,7 @@ class Blockstore:
         self.pins = Pins(self.root / "pins.db")
         self._guard = _GcGuard()
         self._names = itertools.count()
+        self._shards: set[str] = set()  # shard directories known to exist
 
     @classmethod
     async def open(cls, root: Path) -> Blockstore:
@@ -95,9 +99,15 @@ class Blockstore:
             return
         tmp = self._tmp / f"{os.getpid()}-{next(self._names)}"
         try:
-            path.parent.mkdir(exist_ok=True)
+            if path.parent.name not in self._shards:
+                path.parent.mkdir(exist_ok=True)
+                self._shards.add(path.parent.name)
             _write_new_file(tmp, data)
-            os.replace(tmp, path)
+            try:
+                os.replace(tmp, path)
+            except FileNotFoundError:  # someone removed the shard directory
+                path.parent.mkdir(exist_ok=True)
+                os.replace(tmp, path)
         except OSError as exc:
             with contextlib.suppress(OSError):
                 tmp.unlink()
@@ -169,10 +179,10 @@ class Blockstore:
         """Import `path` into this store and pin its root (unless `pin=False`)."""
 
         def run() -> Imported:
+            check = trio.from_thread.check_cancelled
             with self.hold():
-                imported = import_path(
-                    path, self, options, check=trio.from_thread.check_cancelled
-                )
+                with ParallelWriter(self, threads=WRITE_THREADS) as sink:
+                    imported = import_path(path, sink, options, check=check)
                 if pin:
                     self.pins.add(imported.cid, name)
                 return imported

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from . import dagpb, unixfs
+from . import protobuf as pb
 from .blocks import BlockSink
 from .cid import CID, DAG_PB, RAW
 from .dagpb import PBLink, PBNode
@@ -58,6 +59,19 @@ class Built:
     filesize: int
 
 
+def file_leaf(chunk: bytes) -> bytes:
+    """The dag-pb leaf holding `chunk`, built with one copy of the chunk.
+
+    Equal to encoding PBNode(data=UnixFSData(FILE, data=chunk or None,
+    filesize=len(chunk))) with the codecs, which copy the chunk three times.
+    """
+    size = pb.varint(len(chunk))
+    head = b"\x08\x02" + (b"\x12" + size if chunk else b"")
+    tail = b"\x18" + size
+    inner = len(head) + len(chunk) + len(tail)
+    return b"".join((b"\x0a", pb.varint(inner), head, chunk, tail))
+
+
 class FileBuilder:
     """Builds one file's DAG from its chunks, writing blocks as they are made."""
 
@@ -92,8 +106,7 @@ class FileBuilder:
     def _leaf(self, chunk: bytes) -> Built:
         if self._layout.raw_leaves:
             return self._put(CID.of(chunk, version=1, codec=RAW), chunk, len(chunk), 0)
-        data = UnixFSData(DataType.FILE, data=chunk or None, filesize=len(chunk))
-        block = dagpb.encode(PBNode(data=unixfs.encode(data)))
+        block = file_leaf(chunk)
         return self._put(self._layout.dag_cid(block), block, len(chunk), 0)
 
     def _parent(self, children: list[Built]) -> Built:
