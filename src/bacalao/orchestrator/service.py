@@ -372,9 +372,11 @@ class Orchestrator:
                     received = await box.receive.receive()
                 if received is not None:
                     message, done = received
-                    await self._handle(record, message, calls)
-                    if done is not None:
-                        done.set()
+                    try:
+                        await self._handle(record, message, calls)
+                    finally:  # answered even if handling failed
+                        if done is not None:
+                            done.set()
                 now = trio.current_time()
                 if received is None or now - record.checked_at >= CHECK_EVERY:
                     record.checked_at = now
@@ -429,7 +431,10 @@ class Orchestrator:
                 continue
             reason = self._why_lost(record, execution)
             if reason:
-                await self._fail_execution(record, execution, reason, retry=True)
+                # placed again, but not on the node that went quiet on it
+                await self._fail_execution(
+                    record, execution, reason, retry=True, avoid_node=True
+                )
         self._forget_transient(record)
 
     def _why_lost(self, record: JobRecord, execution: Execution) -> str:
@@ -708,9 +713,11 @@ class Orchestrator:
         *,
         retry: bool,
         details: dict[str, str] | None = None,
+        avoid_node: bool = False,
     ) -> None:
         record.move(execution, E.Failed, reason, details=details)
-        record.declined[execution.NodeID] = Declined(reason, transient=retry)
+        transient = retry and not avoid_node
+        record.declined[execution.NodeID] = Declined(reason, transient=transient)
         if not retry and not record.job.runs_everywhere:
             record.set_state(
                 J.Failed,

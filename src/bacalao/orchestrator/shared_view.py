@@ -324,7 +324,7 @@ def snapshot_refusal(snap: JobSnapshot, sender: str) -> str | None:
         return f"it names requester {snap.RequesterID}"
     job = snap.Job
     nonce = job.Meta.get(META_JOB_NONCE)
-    if nonce is not None and bound_job_id(sender, nonce) != job.ID:
+    if nonce is None or bound_job_id(sender, nonce) != job.ID:
         return f"job ID {job.ID} is not bound to its requester"
     if any(e.JobID != job.ID for e in snap.Executions):
         return f"it holds executions of other jobs than {job.ID}"
