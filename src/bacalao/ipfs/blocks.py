@@ -5,6 +5,10 @@ client) reads and writes blocks through `Blocks`, so the on-disk
 blockstore and the in-memory one used by tests are interchangeable.
 Blocks are immutable and named by their CID; `put` of a block already
 held is a no-op. Implementations never block the trio loop.
+
+The importer runs in a worker thread (hashing and reading files is CPU
+and disk work) and writes through `BlockSink`, the synchronous side of a
+store; stores that take imports implement both.
 """
 
 from __future__ import annotations
@@ -30,8 +34,16 @@ class Blocks(Protocol):
         ...
 
 
+class BlockSink(Protocol):
+    """Where a worker thread writes blocks (blocking; never on the trio loop)."""
+
+    def put_block(self, cid: CID, data: bytes) -> None:
+        """Keep `data` as the block `cid` (the caller made both)."""
+        ...
+
+
 class MemoryBlocks:
-    """`Blocks` in a dict: for tests and for tiny throwaway stores."""
+    """`Blocks` and `BlockSink` in a dict: for tests and tiny throwaway stores."""
 
     def __init__(self) -> None:
         self.blocks: dict[bytes, bytes] = {}
@@ -43,4 +55,7 @@ class MemoryBlocks:
         return self.blocks.get(cid.multihash)
 
     async def put(self, cid: CID, data: bytes) -> None:
+        self.blocks.setdefault(cid.multihash, data)
+
+    def put_block(self, cid: CID, data: bytes) -> None:
         self.blocks.setdefault(cid.multihash, data)
