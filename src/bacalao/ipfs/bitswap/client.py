@@ -14,6 +14,7 @@ the missing CIDs.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import math
@@ -21,7 +22,6 @@ import random
 from collections import OrderedDict
 from collections.abc import (
     AsyncGenerator,
-    AsyncIterator,
     Awaitable,
     Callable,
     Iterable,
@@ -160,15 +160,17 @@ class Client:
         self._register(session)
         try:
             self._offer(session, planner, targets)
-            async for item in self._run(session, planner, no_progress_timeout):
-                yield item
+            run = self._run(session, planner, no_progress_timeout)
+            async with contextlib.aclosing(run) as items:
+                async for item in items:
+                    yield item
         finally:
             self._send(planner.cancel_all())
             self._unregister(session)
 
     async def _run(
         self, session: _Session, planner: Planner, timeout: float
-    ) -> AsyncIterator[tuple[CID, bytes]]:
+    ) -> AsyncGenerator[tuple[CID, bytes], None]:
         last_progress = trio.current_time()
         while not planner.done:
             now = trio.current_time()

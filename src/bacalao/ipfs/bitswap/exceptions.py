@@ -1,12 +1,15 @@
 """Errors raised by bitswap.
 
-The hierarchy::
+The hierarchy (under the IPFS package's `IpfsError`)::
 
-    BitswapError
-     ├─ MalformedMessage    bytes off a stream that are not a bitswap frame
-     ├─ MessageTooLarge     a message we were asked to send exceeds the limit
-     ├─ BlockNotFound       no peer delivered a wanted block in time
-     └─ ProviderUnreachable a provider given by multiaddr could not be dialled
+    IpfsError
+     └─ BitswapError
+         ├─ MalformedMessage    bytes off a stream that are not a bitswap frame
+         ├─ MessageTooLarge     a message to send would exceed the frame limit
+         ├─ BlockNotFound       no peer delivered a wanted block in time (also
+         │                      an `ipfs.exceptions.BlockNotFound`, so a DAG
+         │                      walk's callers catch both alike)
+         └─ ProviderUnreachable a provider given by multiaddr could not be dialled
 
 libp2p's own errors are translated where they enter this package.
 """
@@ -15,10 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .. import exceptions
 from ..cid import CID
 
 
-class BitswapError(Exception):
+class BitswapError(exceptions.IpfsError):
     """Base class of every error bitswap raises."""
 
 
@@ -31,20 +35,23 @@ class MessageTooLarge(BitswapError):
     """Raised when a message to send would exceed the 4 MiB frame limit."""
 
 
-class BlockNotFound(BitswapError):
+class BlockNotFound(BitswapError, exceptions.BlockNotFound):
     """Raised when a fetch made no progress for its no-progress timeout.
 
-    `missing` lists the CIDs not received; the message names the first.
+    `missing` lists the CIDs not received; `cid` and the message name the
+    first.
     """
 
     def __init__(self, missing: Sequence[CID], seconds: float, asked: int) -> None:
         self.missing = tuple(missing)
-        first = str(self.missing[0]) if self.missing else "?"
+        self.cid = self.missing[0] if self.missing else None
+        first = str(self.cid) if self.missing else "?"
         more = f" (and {len(self.missing) - 1} more)" if len(self.missing) > 1 else ""
-        super().__init__(
+        exceptions.IpfsError.__init__(
+            self,
             f"no peer provided block {first}{more} within {seconds:g} s "
             f"({asked} peer(s) asked); check that a provider holding it is "
-            "connected, or pass it as a provider"
+            "connected, or pass it as a provider",
         )
 
 
