@@ -11,7 +11,7 @@ from bacalao.ipfs import dag
 from bacalao.ipfs.cid import CID
 from bacalao.ipfs.importer import import_bytes
 
-from .bitswap_nodes import MakeNode, make_node, start_swarm, wait_until
+from .bitswap_nodes import MakeNode, make_node, start_swarm
 from .conftest import StartKubo
 
 __all__ = ["make_node", "start_swarm"]  # fixtures this module uses
