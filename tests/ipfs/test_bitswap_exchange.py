@@ -1,20 +1,43 @@
-"""Bitswap between real bacalao swarms on 127.0.0.1."""
+"""Bitswap between real bacalao swarms (and hand-driven peers) on 127.0.0.1."""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 import pytest
 import trio
 
-from bacalao.ipfs.bitswap import BlockNotFound
+from bacalao.ipfs.bitswap import PROTOCOL_100, PROTOCOL_110, BlockNotFound
+from bacalao.ipfs.bitswap.wire import (
+    Entry,
+    Message,
+    Payload,
+    Presence,
+    PresenceType,
+    WantType,
+    encode_frame,
+)
 from bacalao.ipfs.cid import CID
 
-from ..p2p.conftest import WAIT
-from .bitswap_nodes import MakeNode, connect, make_node, raw_blocks, start_swarm
+from ..p2p.conftest import WAIT, wait_until
+from .bitswap_nodes import (
+    MakeNode,
+    Node,
+    RawPeer,
+    connect,
+    make_node,
+    make_raw_peer,
+    raw_blocks,
+    start_swarm,
+)
 
-__all__ = ["make_node", "start_swarm"]  # fixtures this module uses
+__all__ = ["make_node", "make_raw_peer", "start_swarm"]  # fixtures used here
+
+MakeRawPeer = Callable[[], Awaitable[RawPeer]]
 
 
-async def fetch_all(node, cids, **kwargs) -> dict[CID, bytes]:  # type: ignore[no-untyped-def]
+async def fetch_all(node: Node, cids: Sequence[CID], **kwargs: Any) -> dict[CID, bytes]:
     got: dict[CID, bytes] = {}
     with trio.fail_after(WAIT):
         async for cid, data in node.bitswap.get_blocks(cids, **kwargs):
@@ -36,12 +59,185 @@ async def test_a_node_fetches_blocks_another_holds(make_node: MakeNode) -> None:
     assert server.bitswap.statistics().blocks_sent == 20
 
 
+async def test_blocks_come_from_several_providers_at_once(make_node: MakeNode) -> None:
+    a, b, client = await make_node(), await make_node(), await make_node()
+    items = raw_blocks(64, size=20_000)
+    await a.hold(items)
+    await b.hold(items)
+
+    got = await fetch_all(
+        client,
+        [cid for cid, _ in items],
+        providers=[a.swarm.p2p_addrs[0], b.swarm.p2p_addrs[0]],  # dialled for us
+    )
+
+    assert got == dict(items)
+    sent = [n.bitswap.statistics().blocks_sent for n in (a, b)]
+    assert min(sent) > 0, sent
+    # cancels reach the provider that did not send a block
+    await wait_until(
+        lambda: (
+            a.bitswap.server.ledger.wantlist_size(client.peer_id) == 0
+            and b.bitswap.server.ledger.wantlist_size(client.peer_id) == 0
+        )
+    )
+
+
+async def test_a_block_that_arrives_later_is_sent_to_the_peer_waiting(
+    make_node: MakeNode,
+) -> None:
+    server, client = await make_node(), await make_node()
+    await connect(client, server)
+    [(cid, data)] = raw_blocks(1)
+    got: list[bytes] = []
+
+    async def fetch() -> None:
+        got.append(await client.bitswap.get_block(cid, no_progress_timeout=WAIT))
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(fetch)
+        await wait_until(
+            lambda: server.bitswap.server.ledger.wants(client.peer_id, cid) is not None
+        )
+        await server.hold([(cid, data)])
+    assert got == [data]
+
+
 async def test_a_cid_nobody_has_fails_naming_it(make_node: MakeNode) -> None:
     server, client = await make_node(), await make_node()
     await connect(client, server)
-    ((cid, _data),) = raw_blocks(1)
+    [(cid, _data)] = raw_blocks(1)
 
     with trio.fail_after(WAIT), pytest.raises(BlockNotFound) as caught:
         await client.bitswap.get_block(cid, no_progress_timeout=1.0)
     assert str(cid) in str(caught.value)
     assert caught.value.missing == (cid,)
+
+
+async def test_with_no_peer_at_all_the_fetch_still_ends(make_node: MakeNode) -> None:
+    client = await make_node()
+    [(cid, _data)] = raw_blocks(1)
+    with trio.fail_after(WAIT), pytest.raises(BlockNotFound):
+        await client.bitswap.get_block(cid, no_progress_timeout=0.5)
+
+
+async def liar(peer: RawPeer, blocks: dict[bytes, bytes]) -> None:
+    """A provider that claims every block and sends wrong bytes for each."""
+    seen = 0
+    while True:
+        for sender, msg in await peer.wait_message(seen):
+            seen += 1
+            out = []
+            for entry in msg.entries:
+                if entry.cancel:
+                    continue
+                if entry.want_type == WantType.HAVE:
+                    reply = Message(presences=(Presence(entry.cid, PresenceType.HAVE),))
+                else:
+                    forged = blocks[entry.cid.multihash][::-1]
+                    reply = Message(payload=(Payload(entry.cid.prefix(), forged),))
+                out.append(reply)
+            for reply in out:
+                await peer.send(sender, encode_frame(reply))
+
+
+async def test_a_provider_sending_wrong_bytes_is_dropped_and_the_fetch_completes(
+    make_node: MakeNode, make_raw_peer: MakeRawPeer
+) -> None:
+    honest, client, hostile = (
+        await make_node(),
+        await make_node(),
+        await make_raw_peer(),
+    )
+    items = raw_blocks(16, size=3000)
+    await honest.hold(items)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(liar, hostile, {c.multihash: d for c, d in items})
+        providers = [honest.swarm.p2p_addrs[0], hostile.running.swarm.p2p_addrs[0]]
+        got = await fetch_all(client, [c for c, _ in items], providers=providers)
+        nursery.cancel_scope.cancel()
+
+    assert got == dict(items)
+    assert client.bitswap.statistics().bad_blocks >= 1
+    asked_liar = {
+        e.cid
+        for _, m in hostile.received
+        for e in m.entries
+        if not e.cancel and e.want_type == WantType.BLOCK
+    }
+    assert len(asked_liar) == 1  # asked once, lied, never asked again
+
+
+async def test_garbage_frames_drop_the_stream_and_the_node_keeps_serving(
+    make_node: MakeNode, make_raw_peer: MakeRawPeer
+) -> None:
+    server, client, vandal = await make_node(), await make_node(), await make_raw_peer()
+    items = raw_blocks(4)
+    await server.hold(items)
+
+    await vandal.dial(server)
+    await vandal.send(server.peer_id, b"\x05\x0b\x0b\x0b\x0b\x0b")  # wire type 3
+    await vandal.send(server.peer_id, b"\xff" * 12)  # a length varint too long
+    await wait_until(lambda: server.bitswap.statistics().malformed_streams == 2)
+
+    await connect(client, server)
+    assert await fetch_all(client, [c for c, _ in items]) == dict(items)
+
+
+async def test_a_peer_sending_each_message_on_a_new_stream_is_served(
+    make_node: MakeNode, make_raw_peer: MakeRawPeer
+) -> None:
+    server, peer = await make_node(), await make_raw_peer()
+    [(cid, data)] = raw_blocks(1)
+    await server.hold([(cid, data)])
+
+    await peer.dial(server)
+    want_have = Entry(cid, want_type=WantType.HAVE, send_dont_have=True)
+    await peer.send(server.peer_id, encode_frame(Message(entries=(want_have,))))
+    [(_, answer)] = await peer.wait_message()
+    assert answer.presences == (Presence(cid, PresenceType.HAVE),)
+
+    await peer.send(server.peer_id, encode_frame(Message(entries=(Entry(cid),))))
+    [(_, answer)] = await peer.wait_message(1)
+    assert answer.payload == (Payload(cid.prefix(), data),)
+
+
+@pytest.mark.parametrize(
+    ("server_protocols", "client_protocols"),
+    [
+        ((PROTOCOL_100,), None),
+        ((PROTOCOL_110,), None),
+        (None, (PROTOCOL_100,)),
+        (None, (PROTOCOL_110,)),
+    ],
+)
+async def test_peers_on_bitswap_1_0_and_1_1_exchange_blocks(
+    make_node: MakeNode,
+    server_protocols: tuple[str, ...] | None,
+    client_protocols: tuple[str, ...] | None,
+) -> None:
+    def options(protocols: tuple[str, ...] | None) -> dict[str, Any]:
+        return {} if protocols is None else {"protocols": protocols}
+
+    server = await make_node(**options(server_protocols))
+    client = await make_node(**options(client_protocols))
+    items = raw_blocks(6, size=4000)
+    await server.hold(items)
+    await connect(client, server)
+
+    got = await fetch_all(client, [c for c, _ in items], no_progress_timeout=5)
+    assert got == dict(items)
+
+
+async def test_an_ipfs_peer_given_by_address_is_kept_connected(
+    make_node: MakeNode,
+) -> None:
+    node, ipfs_peer = await make_node(), await make_node()
+    assert node.bitswap.add_peer(ipfs_peer.swarm.p2p_addrs[0]) == ipfs_peer.peer_id
+    await wait_until(lambda: ipfs_peer.peer_id in node.swarm.connected_peers())
+
+    await node.swarm.host.disconnect(ipfs_peer.running.swarm.host.get_id())
+    await wait_until(lambda: ipfs_peer.peer_id not in node.swarm.connected_peers())
+    await wait_until(lambda: ipfs_peer.peer_id in node.swarm.connected_peers())
+    assert node.bitswap.statistics().external_peers == (ipfs_peer.peer_id,)
