@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 DEFAULT_NO_PROGRESS = 30.0
 MAX_FANOUT = 12
 RECENT = 16384
+RETRY_FAILED = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,7 @@ class _Session:
         self.cids = {cid.multihash: cid for cid in cids}
         self.send, self.inbox = trio.open_memory_channel[_Event](math.inf)
         self.offered: set[str] = set()
+        self.retry_at: dict[str, float] = {}
 
 
 class Client:
@@ -207,6 +209,11 @@ class Client:
     ) -> None:
         """Open links to the providers and to a sample of connected peers;
         each joins the planner once its link is up (a `_PeerEvent`)."""
+        now = trio.current_time()
+        for peer, when in list(session.retry_at.items()):
+            if when <= now:
+                del session.retry_at[peer]
+                session.offered.discard(peer)
         others = [p for p in self._candidates() if p not in session.offered]
         room = max(0, self._max_fanout - len(session.offered))
         chosen = list(providers) + random.sample(others, min(room, len(others)))
@@ -260,8 +267,8 @@ class Client:
         )
         for session in self._sessions:
             if link.peer_id in session.offered:
-                if not event.ready:
-                    session.offered.discard(link.peer_id)
+                if not event.ready:  # offered again later, not on every tick
+                    session.retry_at[link.peer_id] = trio.current_time() + RETRY_FAILED
                 session.send.send_nowait(event)
 
     def _route_presence(self, peer: str, presence: Presence) -> None:
