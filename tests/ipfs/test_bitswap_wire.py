@@ -182,3 +182,7 @@ def test_older_protocols_get_what_they_understand() -> None:
     assert (v11.payload, v11.presences) == (msg.payload, ())
     v10 = for_protocol(msg, PROTOCOL_100)
     assert (v10.blocks, v10.payload, v10.presences) == ((data,), (), ())
+
+
+def test_empty_messages_frame_and_unframe() -> None:
+    assert FrameDecoder().feed(encode_frame(Message()) * 3) == [b"", b"", b""]

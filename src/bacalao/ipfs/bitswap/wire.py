@@ -116,23 +116,33 @@ def for_protocol(msg: Message, protocol: str) -> Message:
 def encode_frame(msg: Message) -> bytes:
     """The message with its varint length prefix; `MessageTooLarge` past
     `MAX_MESSAGE`."""
-    body = encode_message(msg)
-    if len(body) > MAX_MESSAGE:
-        raise MessageTooLarge(f"message of {len(body)} bytes exceeds {MAX_MESSAGE}")
-    return _varint(len(body)) + body
+    parts = _message_parts(msg)
+    size = sum(map(len, parts))
+    if size > MAX_MESSAGE:
+        raise MessageTooLarge(f"message of {size} bytes exceeds {MAX_MESSAGE}")
+    return b"".join([_varint(size), *parts])
 
 
 def encode_message(msg: Message) -> bytes:
+    return b"".join(_message_parts(msg))
+
+
+def _message_parts(msg: Message) -> list[bytes]:
+    """The encoded message as pieces to join once (block data is not copied
+    until then)."""
     parts: list[bytes] = []
     if msg.entries or msg.full:
         wantlist = b"".join(_field_bytes(1, _encode_entry(e)) for e in msg.entries)
         if msg.full:
             wantlist += _field_varint(2, 1)
         parts.append(_field_bytes(1, wantlist))
-    parts.extend(_field_bytes(2, data) for data in msg.blocks)
+    for data in msg.blocks:
+        parts += (_header(2, len(data)), data)
     for block in msg.payload:
-        inner = _field_bytes(1, block.prefix) + _field_bytes(2, block.data)
-        parts.append(_field_bytes(3, inner))
+        prefix = _field_bytes(1, block.prefix)
+        data_header = _header(2, len(block.data))
+        size = len(prefix) + len(data_header) + len(block.data)
+        parts += (_header(3, size), prefix, data_header, block.data)
     for presence in msg.presences:
         inner = _field_bytes(1, presence.cid.to_bytes())
         if presence.type:
@@ -140,7 +150,7 @@ def encode_message(msg: Message) -> bytes:
         parts.append(_field_bytes(4, inner))
     if msg.pending_bytes:
         parts.append(_field_varint(5, msg.pending_bytes))
-    return b"".join(parts)
+    return parts
 
 
 def _encode_entry(entry: Entry) -> bytes:
@@ -157,7 +167,12 @@ def _encode_entry(entry: Entry) -> bytes:
 
 
 def _field_bytes(number: int, data: bytes) -> bytes:
-    return _varint(number << 3 | 2) + _varint(len(data)) + data
+    return _header(number, len(data)) + data
+
+
+def _header(number: int, size: int) -> bytes:
+    """Tag and length of a length-delimited field."""
+    return _varint(number << 3 | 2) + _varint(size)
 
 
 def _field_varint(number: int, value: int) -> bytes:
@@ -381,32 +396,42 @@ class FrameDecoder:
     def __init__(self, *, limit: int = MAX_MESSAGE) -> None:
         self._limit = limit
         self._buffer = bytearray()
+        self._body: list[bytes] = []  # pieces of the body being read
+        self._missing = 0
         self._need = -1
 
     def feed(self, data: bytes) -> list[bytes]:
-        self._buffer += data
         bodies: list[bytes] = []
-        while True:
-            if self._need < 0 and not self._read_header():
-                return bodies
-            if len(self._buffer) < self._need:
-                return bodies
-            bodies.append(bytes(self._buffer[: self._need]))
-            del self._buffer[: self._need]
-            self._need = -1
+        view = memoryview(data)
+        while view:
+            if self._need < 0:
+                view = self._take_header(view)
+                if self._need < 0:
+                    break
+            piece = view[: self._missing]
+            view = view[len(piece) :]
+            self._body.append(bytes(piece) if len(piece) < len(data) else data)
+            self._missing -= len(piece)
+            if not self._missing:
+                bodies.append(b"".join(self._body))
+                self._body.clear()
+                self._need = -1
+        return bodies
 
-    def _read_header(self) -> bool:
-        for i in range(min(len(self._buffer), 5)):
-            if self._buffer[i] < 0x80:
-                length, pos = _read_varint(self._buffer, 0)
+    def _take_header(self, view: memoryview) -> memoryview:
+        """Move header bytes into the buffer until the length is known."""
+        while view and self._need < 0:
+            self._buffer.append(view[0])
+            view = view[1:]
+            if self._buffer[-1] < 0x80:
+                length, _ = _read_varint(self._buffer, 0)
+                self._buffer.clear()
                 if length > self._limit:
                     raise MalformedMessage(f"frame of {length} bytes exceeds limit")
-                del self._buffer[:pos]
-                self._need = length
-                return True
-        if len(self._buffer) >= 5:
-            raise MalformedMessage("frame length varint too long")
-        return False
+                self._need = self._missing = length
+            elif len(self._buffer) >= 5:
+                raise MalformedMessage("frame length varint too long")
+        return view
 
     @property
     def idle(self) -> bool:
