@@ -230,14 +230,39 @@ async def test_peers_on_bitswap_1_0_and_1_1_exchange_blocks(
     assert got == dict(items)
 
 
-async def test_an_ipfs_peer_given_by_address_is_kept_connected(
+async def test_an_ipfs_peer_given_by_address_is_kept_and_asked(
     make_node: MakeNode,
 ) -> None:
-    node, ipfs_peer = await make_node(), await make_node()
+    node, ipfs_peer = await make_node(max_fanout=0), await make_node()
+    items = raw_blocks(3)
+    await ipfs_peer.hold(items)
     assert node.bitswap.add_peer(ipfs_peer.swarm.p2p_addrs[0]) == ipfs_peer.peer_id
     await wait_until(lambda: ipfs_peer.peer_id in node.swarm.connected_peers())
+    # with no fan-out to connected peers, only the kept peer can serve
+    assert await fetch_all(node, [c for c, _ in items]) == dict(items)
 
     await node.swarm.host.disconnect(ipfs_peer.running.swarm.host.get_id())
     await wait_until(lambda: ipfs_peer.peer_id not in node.swarm.connected_peers())
     await wait_until(lambda: ipfs_peer.peer_id in node.swarm.connected_peers())
     assert node.bitswap.statistics().external_peers == (ipfs_peer.peer_id,)
+
+
+async def test_an_unreachable_provider_is_skipped(make_node: MakeNode) -> None:
+    good, gone, client = await make_node(), await make_node(), await make_node()
+    items = raw_blocks(2)
+    await good.hold(items)
+    address = gone.swarm.p2p_addrs[0]
+    await gone.running.stop()
+
+    got = await fetch_all(
+        client, [c for c, _ in items], providers=[address, good.swarm.p2p_addrs[0]]
+    )
+    assert got == dict(items)
+
+
+def test_the_package_exports_what_it_documents() -> None:
+    import bacalao.ipfs.bitswap as package
+
+    for name in package.__all__:
+        assert getattr(package, name) is not None
+    assert issubclass(package.BlockNotFound, package.BitswapError)

@@ -33,7 +33,7 @@ import trio
 
 from ..blocks import Blocks
 from ..cid import CID, SHA2_256, InvalidCID, cid_from_prefix, multihash
-from .exceptions import BlockNotFound
+from .exceptions import BitswapError, BlockNotFound
 from .links import Link, LinkPool
 from .wants import Planner
 from .wire import Entry, Message, Presence, PresenceType
@@ -90,10 +90,13 @@ class Client:
         links: LinkPool,
         *,
         candidates: Callable[[], Sequence[str]],
+        always: Callable[[], Sequence[str]],
         connect: Callable[[str], Awaitable[str]],
         on_new_blocks: Callable[[list[CID]], None],
+        self_id: str,
         max_fanout: int = MAX_FANOUT,
     ) -> None:
+        self._self_id = self_id
         self.blocks_received = 0
         self.bytes_received = 0
         self.duplicate_blocks = 0
@@ -101,6 +104,7 @@ class Client:
         self._blocks = blocks
         self._links = links
         self._candidates = candidates
+        self._always = always
         self._connect = connect
         self._on_new_blocks = on_new_blocks
         self._max_fanout = max_fanout
@@ -207,8 +211,9 @@ class Client:
     def _offer(
         self, session: _Session, planner: Planner, providers: Sequence[str]
     ) -> None:
-        """Open links to the providers and to a sample of connected peers;
-        each joins the planner once its link is up (a `_PeerEvent`)."""
+        """Open links to the providers, the external IPFS peers and a sample
+        of connected peers; each joins the planner once its link is up (a
+        `_PeerEvent`)."""
         now = trio.current_time()
         for peer, when in list(session.retry_at.items()):
             if when <= now:
@@ -216,9 +221,10 @@ class Client:
                 session.offered.discard(peer)
         others = [p for p in self._candidates() if p not in session.offered]
         room = max(0, self._max_fanout - len(session.offered))
-        chosen = list(providers) + random.sample(others, min(room, len(others)))
+        chosen = [*providers, *self._always()]
+        chosen += random.sample(others, min(room, len(others)))
         for peer in chosen:
-            if peer in session.offered:
+            if peer in session.offered or peer == self._self_id:
                 continue
             session.offered.add(peer)
             link = self._links.get(peer)
@@ -228,15 +234,20 @@ class Client:
                 )
 
     async def _resolve(self, providers: Sequence[str]) -> list[str]:
-        peers: list[str] = []
-        for provider in providers:
-            if "/" not in provider:
-                peers.append(provider)
-                continue
+        """Peer IDs of the providers; those given by address are dialled
+        (all at once); one that cannot be reached is logged and skipped."""
+        peers = [p for p in providers if "/" not in p]
+
+        async def dial(address: str) -> None:
             try:
-                peers.append(await self._connect(provider))
-            except Exception as exc:  # logged and skipped: other peers may serve
-                log.warning("bitswap: provider %s skipped: %s", provider, exc)
+                peers.append(await self._connect(address))
+            except BitswapError as exc:
+                log.warning("bitswap: provider skipped: %s", exc)
+
+        async with trio.open_nursery() as nursery:
+            for address in providers:
+                if "/" in address:
+                    nursery.start_soon(dial, address)
         return peers
 
     def _send(self, plan: dict[str, list[Entry]]) -> None:

@@ -81,8 +81,10 @@ class Bitswap:
             blocks,
             self._links,
             candidates=self._candidates,
+            always=lambda: list(self._external.values()),
             connect=self.connect,
             on_new_blocks=self.server.notify_new_blocks,
+            self_id=swarm.peer_id,
             max_fanout=max_fanout,
         )
         self.malformed_streams = 0
@@ -156,7 +158,8 @@ class Bitswap:
         return peer
 
     async def connect(self, address: str) -> str:
-        """Dial a multiaddr with /p2p/<id> once; returns the peer ID."""
+        """Dial a multiaddr with /p2p/<id> once; returns the peer ID.
+        `ProviderUnreachable` says why not."""
         peer = _peer_of(address)
         try:
             with trio.fail_after(DIAL_TIMEOUT):

@@ -208,7 +208,10 @@ class Planner:
             if not peer.in_flight or now - peer.busy_since < self._stall:
                 continue
             for key in list(peer.in_flight):
-                want = self._active[key]
+                want = self._active.get(key)
+                if want is None:
+                    peer.in_flight.discard(key)
+                    continue
                 want.haves.discard(peer.id)
                 want.dont_haves.add(peer.id)
                 self._unassign(want)
