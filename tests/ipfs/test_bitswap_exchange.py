@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 import trio
+from libp2p.custom_types import TProtocol
 
-from bacalao.ipfs.bitswap import PROTOCOL_100, PROTOCOL_110, BlockNotFound
+from bacalao.ipfs.bitswap import PROTOCOL_100, PROTOCOL_110, PROTOCOLS, BlockNotFound
 from bacalao.ipfs.bitswap.wire import (
     Entry,
     Message,
@@ -266,3 +267,32 @@ def test_the_package_exports_what_it_documents() -> None:
     for name in package.__all__:
         assert getattr(package, name) is not None
     assert issubclass(package.BlockNotFound, package.BitswapError)
+
+
+async def test_a_peer_that_stops_reading_holds_a_bounded_queue_and_blocks_no_one(
+    make_node: MakeNode, make_raw_peer: MakeRawPeer
+) -> None:
+    limit = 256 * 1024
+    server = await make_node(max_bytes_in_flight=limit)
+    client, sleeper = await make_node(), await make_raw_peer()
+    items = raw_blocks(60, size=100_000)  # 6 MB wanted by a peer that never reads
+    await server.hold(items)
+
+    async def never_read(stream: Any) -> None:
+        await trio.sleep_forever()
+
+    for protocol in PROTOCOLS:
+        sleeper.running.swarm.host.set_stream_handler(TProtocol(protocol), never_read)
+    await sleeper.dial(server)
+    wants = Message(entries=tuple(Entry(c) for c, _ in items))
+    await sleeper.send(server.peer_id, encode_frame(wants))
+
+    def stuck_link() -> Any:
+        link = server.bitswap._links.existing(sleeper.peer_id)
+        return link if link is not None and link.queued_bytes >= limit else None
+
+    await wait_until(lambda: stuck_link() is not None)
+    await connect(client, server)
+    assert await fetch_all(client, [c for c, _ in items[:5]]) == dict(items[:5])
+    assert stuck_link().queued_bytes < limit + 100_000
+    assert server.bitswap.server.ledger.wantlist_size(sleeper.peer_id) > 30

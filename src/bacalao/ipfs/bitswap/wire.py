@@ -42,11 +42,15 @@ PROTOCOLS = (PROTOCOL_120, PROTOCOL_110, PROTOCOL_100)
 
 
 class WantType(IntEnum):
+    """What a wantlist entry asks for: the block, or whether it is held."""
+
     BLOCK = 0
     HAVE = 1
 
 
 class PresenceType(IntEnum):
+    """A block presence: the sender holds the block, or does not."""
+
     HAVE = 0
     DONT_HAVE = 1
 
