@@ -9,7 +9,14 @@ import pytest
 import trio
 from libp2p.custom_types import TProtocol
 
-from bacalao.ipfs.bitswap import PROTOCOL_100, PROTOCOL_110, PROTOCOLS, BlockNotFound
+from bacalao.ipfs.bitswap import (
+    PROTOCOL_100,
+    PROTOCOL_110,
+    PROTOCOLS,
+    Bitswap,
+    BitswapError,
+    BlockNotFound,
+)
 from bacalao.ipfs.bitswap.wire import (
     Entry,
     Message,
@@ -296,3 +303,11 @@ async def test_a_peer_that_stops_reading_holds_a_bounded_queue_and_blocks_no_one
     assert await fetch_all(client, [c for c, _ in items[:5]]) == dict(items[:5])
     assert stuck_link().queued_bytes < limit + 100_000
     assert server.bitswap.server.ledger.wantlist_size(sleeper.peer_id) > 30
+
+
+async def test_fetching_before_bitswap_runs_says_so(make_node: MakeNode) -> None:
+    node = await make_node()
+    idle = Bitswap(node.swarm, node.blocks)
+    [(cid, _data)] = raw_blocks(1)
+    with pytest.raises(BitswapError, match="not running"):
+        await idle.get_block(cid)

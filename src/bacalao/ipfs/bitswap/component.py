@@ -30,7 +30,7 @@ from ...p2p.host import Swarm
 from ..blocks import Blocks
 from ..cid import CID
 from .client import DEFAULT_NO_PROGRESS, MAX_FANOUT, Client
-from .exceptions import MalformedMessage, ProviderUnreachable
+from .exceptions import BitswapError, MalformedMessage, ProviderUnreachable
 from .links import Link, LinkPool
 from .server import MAX_BYTES_IN_FLIGHT, Server
 from .wire import PROTOCOLS, FrameDecoder, decode_message
@@ -98,8 +98,8 @@ class Bitswap:
     ) -> None:
         """Serve and fetch until cancelled."""
         async with trio.open_nursery() as nursery:
-            self._links.start(nursery)
-            self.server.start(nursery)
+            self._links.attach(nursery)
+            self.server.attach(nursery)
             self._nursery = nursery
             for protocol in self._protocols:
                 self._host.set_stream_handler(TProtocol(protocol), self._on_stream)
@@ -111,6 +111,8 @@ class Bitswap:
                 await trio.sleep_forever()
             finally:
                 self._nursery = None
+                self._links.attach(None)
+                self.server.attach(None)
                 for protocol in self._protocols:
                     self._host.remove_stream_handler(TProtocol(protocol))
                 with trio.CancelScope(shield=True), trio.move_on_after(2):
@@ -126,7 +128,8 @@ class Bitswap:
         providers: Sequence[str] | None = None,
         no_progress_timeout: float = DEFAULT_NO_PROGRESS,
     ) -> AsyncGenerator[tuple[CID, bytes], None]:
-        """See `Client.get_blocks`."""
+        """See `Client.get_blocks`; `BitswapError` if bitswap is not running."""
+        self._check_running()
         return self.client.get_blocks(
             cids, providers=providers, no_progress_timeout=no_progress_timeout
         )
@@ -138,7 +141,8 @@ class Bitswap:
         providers: Sequence[str] | None = None,
         no_progress_timeout: float = DEFAULT_NO_PROGRESS,
     ) -> bytes:
-        """See `Client.get_block`."""
+        """See `Client.get_block`; `BitswapError` if bitswap is not running."""
+        self._check_running()
         return await self.client.get_block(
             cid, providers=providers, no_progress_timeout=no_progress_timeout
         )
@@ -167,6 +171,10 @@ class Bitswap:
         except (BaseLibp2pError, OSError, trio.TooSlowError, ExceptionGroup) as exc:
             raise ProviderUnreachable(address, str(exc) or type(exc).__name__) from exc
         return peer
+
+    def _check_running(self) -> None:
+        if self._nursery is None:
+            raise BitswapError("bitswap is not running: start Bitswap.run first")
 
     def statistics(self) -> BitswapStatistics:
         return BitswapStatistics(

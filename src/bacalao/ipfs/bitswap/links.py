@@ -214,7 +214,8 @@ class LinkPool:
         self._links: dict[str, Link] = {}
         self._nursery: trio.Nursery | None = None
 
-    def start(self, nursery: trio.Nursery) -> None:
+    def attach(self, nursery: trio.Nursery | None) -> None:
+        """Run links in `nursery` (None: bitswap stopped, open no more)."""
         self._nursery = nursery
 
     def get(self, peer_id: str) -> Link:

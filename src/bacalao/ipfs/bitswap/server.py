@@ -48,7 +48,8 @@ class Server:
         self._workers: set[str] = set()
         self._nursery: trio.Nursery | None = None
 
-    def start(self, nursery: trio.Nursery) -> None:
+    def attach(self, nursery: trio.Nursery | None) -> None:
+        """Run workers in `nursery` (None: bitswap stopped, start no more)."""
         self._nursery = nursery
 
     def on_wantlist(self, peer: str, entries: Iterable[Entry], *, full: bool) -> None:
