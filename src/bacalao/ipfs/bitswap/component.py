@@ -196,12 +196,10 @@ class Bitswap:
         decoder = FrameDecoder()
         self._inbound.add(stream)
         try:
-            while True:
-                chunk = await stream.read(READ_CHUNK)
-                if not chunk:
-                    return
+            while chunk := await _read(stream):
                 for body in decoder.feed(chunk):
                     self._dispatch(peer, body)
+            await _close_quietly(stream)  # the peer is done sending
         except MalformedMessage as exc:
             self.malformed_streams += 1
             log.warning("bitswap: dropped a stream from %s: %s", peer, exc)
@@ -268,6 +266,20 @@ def _peer_of(address: str) -> str:
         raise ProviderUnreachable(
             address, f"not a multiaddr with /p2p/<peer id> ({exc})"
         ) from None
+
+
+async def _read(stream: Any) -> bytes:
+    """The next bytes of an inbound stream; b"" once the peer closed it."""
+    try:
+        data: bytes = await stream.read(READ_CHUNK)
+    except EOFError:
+        return b""
+    return data
+
+
+async def _close_quietly(stream: Any) -> None:
+    with trio.move_on_after(1), contextlib.suppress(Exception):
+        await stream.close()
 
 
 async def _reset_quietly(stream: Any) -> None:
