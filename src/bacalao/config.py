@@ -76,6 +76,10 @@ class NodeConfig(BaseModel):
     # compute: take work only from these requester peer IDs (empty: any)
     allowed_requesters: list[str] = Field(default_factory=list)
     log_level: str = "INFO"
+    # IPFS: peers outside the swarm to fetch from (multiaddrs with /p2p/ID),
+    # and how long a fetch may go without receiving a block
+    ipfs_peers: list[str] = Field(default_factory=list)
+    ipfs_fetch_timeout: float = Field(30.0, gt=0)
 
     def with_overrides(self, **overrides: Any) -> NodeConfig:
         values = self.model_dump()

@@ -28,6 +28,7 @@ from .config import NodeConfig, default_bootstrap_peers
 from .executors.base import Executor
 from .executors.config import TASK_CAPABILITIES, DockerConfig, ExecutorsConfig
 from .executors.registry import build_executors, engine_names
+from .ipfs.peer import IpfsPeer
 from .models.execution import Execution
 from .models.history import JobHistory
 from .models.ids import is_execution_id
@@ -122,6 +123,12 @@ class Node:
                 on_change=self.shared.job_changed,
             )
         self.compute: Compute | None = None
+        self.ipfs = IpfsPeer(
+            config.repo,
+            self.swarm,
+            external_peers=config.ipfs_peers,
+            no_progress_timeout=config.ipfs_fetch_timeout,
+        )
         self.announcer = Announcer(
             self.swarm,
             self.nodes,
@@ -175,6 +182,7 @@ class Node:
             if self.config.compute:
                 self.compute = await self._build_compute()
             await nursery.start(self.swarm.run)
+            await nursery.start(self.ipfs.run)
             await nursery.start(self.nodes.run)
             await nursery.start(self.shared.run)
             if self.orchestrator is not None:

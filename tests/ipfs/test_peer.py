@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import os
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -84,3 +86,39 @@ async def test_gc_keeps_what_is_pinned(
     assert result.blocks == 1
     assert not await peer.has(loose.cid)
     assert await peer.has(kept.cid)
+
+
+async def test_tar_streams_while_the_dag_arrives(
+    nursery: trio.Nursery, start_swarm: StartSwarm, tmp_path: Path
+) -> None:
+    a = await make_peer(nursery, start_swarm, tmp_path / "a")
+    b = await make_peer(nursery, start_swarm, tmp_path / "b")
+    source = tree(tmp_path / "results")
+    imported = await a.add(source)
+    archive = bytearray()
+
+    async def write(chunk: bytes) -> None:
+        archive.extend(chunk)
+
+    with trio.fail_after(WAIT):
+        await b.stream_tar(imported.cid, "r", write, providers=a._swarm.p2p_addrs)
+    with tarfile.open(fileobj=io.BytesIO(bytes(archive))) as tar:
+        tar.extractall(tmp_path / "x", filter="data")
+    assert files(tmp_path / "x" / "r") == files(source)
+
+
+async def test_tar_of_a_cid_nobody_has_fails_before_any_byte(
+    nursery: trio.Nursery, start_swarm: StartSwarm, tmp_path: Path
+) -> None:
+    peer = await make_peer(
+        nursery, start_swarm, tmp_path / "a", no_progress_timeout=0.5
+    )
+    written: list[bytes] = []
+
+    async def write(chunk: bytes) -> None:
+        written.append(chunk)
+
+    missing = CID.of(b"nobody")
+    with trio.fail_after(WAIT), pytest.raises(BlockNotFound):
+        await peer.stream_tar(missing, "x", write)
+    assert written == []

@@ -18,7 +18,7 @@ fetch runs, the store is held, so gc cannot take blocks not yet pinned.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from contextlib import aclosing
 from pathlib import Path
 
@@ -29,7 +29,7 @@ from .bitswap import Bitswap
 from .blockstore import Blockstore, GcResult, StoreStat
 from .cid import CID
 from .dag import links_of
-from .exceptions import InvalidBlock
+from .exceptions import BlockNotFound, InvalidBlock, IpfsError
 from .exporter import Entry, cat, export, ls
 from .importer import Imported, ImportOptions
 from .pins import Pin
@@ -147,6 +147,41 @@ class IpfsPeer:
                         progress(len(data))
         return following
 
+    async def stream_tar(
+        self,
+        cid: CID,
+        name: str,
+        write: Callable[[bytes], Awaitable[None]],
+        *,
+        providers: Sequence[str] = (),
+        no_progress_timeout: float | None = None,
+    ) -> None:
+        """Fetch the DAG under `cid` and write it as a tar while it arrives
+        (the archive streams as soon as its first blocks are here)."""
+        arrivals = _Arrivals(self.store)
+
+        async def fetch() -> None:
+            try:
+                await self.fetch(
+                    cid,
+                    providers=providers,
+                    no_progress_timeout=no_progress_timeout,
+                    progress=arrivals.arrived,
+                )
+            except Exception as exc:
+                arrivals.failed(exc)
+            else:
+                arrivals.failed(None)
+
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(fetch)
+                async with aclosing(tar_chunks(arrivals, cid, name)) as chunks:
+                    async for chunk in chunks:
+                        await write(chunk)
+        except* IpfsError as group:  # the fetch's error, as itself
+            raise group.exceptions[0] from None
+
     # -- reading (local blocks) --------------------------------------------
 
     async def export(self, cid: CID, dest: Path) -> None:
@@ -177,6 +212,44 @@ class IpfsPeer:
 
     async def stat(self) -> StoreStat:
         return await self.store.stat()
+
+
+class _Arrivals:
+    """`Blocks` that waits, for a block not here yet, until a fetch under
+    way brings it (or fails, or ends without it)."""
+
+    def __init__(self, store: Blockstore) -> None:
+        self._store = store
+        self._changed = trio.Event()
+        self._ended = False
+        self._error: Exception | None = None
+
+    def arrived(self, _size: int) -> None:
+        self._changed.set()
+        self._changed = trio.Event()
+
+    def failed(self, error: Exception | None) -> None:
+        """The fetch ended (`error` None: every block is here)."""
+        self._ended, self._error = True, error
+        self.arrived(0)
+
+    async def has(self, cid: CID) -> bool:
+        return await self._store.has(cid)
+
+    async def put(self, cid: CID, data: bytes) -> None:
+        await self._store.put(cid, data)
+
+    async def get(self, cid: CID) -> bytes | None:
+        while True:
+            changed = self._changed
+            block = await self._store.get(cid)
+            if block is not None:
+                return block
+            if self._error is not None:
+                raise self._error
+            if self._ended:
+                raise BlockNotFound(cid)
+            await changed.wait()
 
 
 def _links(cid: CID, block: bytes) -> list[CID]:
