@@ -14,17 +14,20 @@ from libp2p.crypto.ed25519 import create_new_key_pair
 from libp2p.crypto.keys import KeyPair
 from libp2p.peer.id import ID
 
+from .exceptions import InvalidIdentityKey
+
 KEY_FILE = "identity.key"
 SEED_BYTES = 32
 
 
 def load_or_create_key(repo: Path) -> KeyPair:
-    """Return the key pair stored in `repo`, creating it on first use."""
+    """Return the key pair stored in `repo`, creating it on first use.
+
+    Raises `InvalidIdentityKey` if the file exists but cannot be used.
+    """
     path = repo / KEY_FILE
     if path.exists():
-        seed = bytes.fromhex(path.read_text().strip())
-        if len(seed) != SEED_BYTES:
-            raise ValueError(f"{path}: expected a {SEED_BYTES}-byte hex seed")
+        seed = read_seed(path)
     else:
         repo.mkdir(parents=True, exist_ok=True)
         seed = secrets.token_bytes(SEED_BYTES)
@@ -34,6 +37,28 @@ def load_or_create_key(repo: Path) -> KeyPair:
             f.write(seed.hex() + "\n")
         tmp.replace(path)
     return create_new_key_pair(seed)
+
+
+def read_seed(path: Path) -> bytes:
+    """The seed in an identity key file; `InvalidIdentityKey` says what is wrong."""
+    try:
+        text = path.read_bytes()
+    except OSError as exc:
+        raise InvalidIdentityKey(str(path), exc.strerror or str(exc)) from None
+    return parse_seed(text, str(path))
+
+
+def parse_seed(data: bytes, source: str | None = None) -> bytes:
+    """The seed in identity key file contents (hex, one line)."""
+    try:
+        seed = bytes.fromhex(data.decode("ascii").strip())
+    except (UnicodeDecodeError, ValueError):
+        raise InvalidIdentityKey(source, "not a hex-encoded key") from None
+    if len(seed) != SEED_BYTES:
+        raise InvalidIdentityKey(
+            source, f"holds {len(seed)} bytes where a key has {SEED_BYTES}"
+        )
+    return seed
 
 
 def peer_id_of(key_pair: KeyPair) -> str:
