@@ -57,7 +57,8 @@ class Topic(Generic[M]):
 
 @dataclass
 class GossipStats:
-    """Counters of one node's gossip traffic (`statistics()` gives a copy).
+    """Counters of one node's gossip traffic (`Gossip.stats` is live,
+    `Gossip.statistics()` a copy).
 
     `invalid_by_topic` and `invalid_by_peer` break `dropped_invalid` down
     (by peer: for the 1024 peers heard of last); `dropped_unlisted` counts
@@ -89,20 +90,15 @@ class Gossip:
         self._pubsub = pubsub
         self._own_id = own_id
         self._admits = admits
-        self._stats = GossipStats()
         self._invalid_by_peer = PeerCounts()
+        self.stats = GossipStats(invalid_by_peer=self._invalid_by_peer.live)
         self._log_invalid = PeerLog(log)
         # messages the validator decoded, for the reader (each is decoded once)
         self._decoded: OrderedDict[tuple[str, bytes, bytes], BaseModel] = OrderedDict()
 
-    @property
-    def stats(self) -> GossipStats:
-        """A snapshot of the counters (the same as `statistics()`)."""
-        return self.statistics()
-
     def statistics(self) -> GossipStats:
         """A snapshot of the counters."""
-        stats = self._stats
+        stats = self.stats
         return GossipStats(
             published=stats.published,
             delivered=stats.delivered,
@@ -113,7 +109,7 @@ class Gossip:
         )
 
     def _refuse(self, topic: str, author: str, reason: str) -> None:
-        stats = self._stats
+        stats = self.stats
         stats.dropped_invalid += 1
         stats.invalid_by_topic[topic] = stats.invalid_by_topic.get(topic, 0) + 1
         self._invalid_by_peer.add(author)
@@ -123,7 +119,7 @@ class Gossip:
 
     async def publish(self, topic: Topic[M], message: M) -> None:
         await self._pubsub.publish(topic.name, message.model_dump_json().encode())
-        self._stats.published += 1
+        self.stats.published += 1
 
     async def serve(
         self,
@@ -143,7 +139,7 @@ class Gossip:
             if origin == self._own_id:
                 return True
             if not self._admits(origin):
-                self._stats.dropped_unlisted += 1
+                self.stats.dropped_unlisted += 1
                 return False
             try:
                 message = topic.decode(origin, msg.data)
@@ -169,7 +165,7 @@ class Gossip:
                     message = topic.decode(origin, msg.data)
                 except (ValidationError, ValueError):
                     continue  # counted by the validator
-            self._stats.delivered += 1
+            self.stats.delivered += 1
             try:
                 handler(origin, message)  # type: ignore[arg-type]
             except Exception:

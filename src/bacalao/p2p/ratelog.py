@@ -23,11 +23,13 @@ class _Seen:
 
 
 class PeerCounts:
-    """Events per peer, for the `max_peers` peers with the latest events."""
+    """Events per peer, for the `max_peers` peers with the latest events;
+    `live` is the mapping itself (read it, do not change it)."""
 
     def __init__(self, max_peers: int = 1024) -> None:
         self._max_peers = max_peers
         self._counts: OrderedDict[str, int] = OrderedDict()
+        self.live: dict[str, int] = self._counts
 
     def add(self, peer: str) -> None:
         self._counts[peer] = self._counts.get(peer, 0) + 1
