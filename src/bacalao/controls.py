@@ -38,7 +38,7 @@ def resolve_controls(config: NodeConfig) -> NodeConfig:
 
 def _swarm_key(config: NodeConfig) -> str | None:
     from .p2p.exceptions import InvalidSwarmKey
-    from .p2p.swarm_key import check_hex_key, read_swarm_key
+    from .p2p.swarm_key import GENERATE_HINT, check_hex_key, read_swarm_key
 
     path = config.swarm_key_file
     try:
@@ -46,19 +46,13 @@ def _swarm_key(config: NodeConfig) -> str | None:
         from_file = None if path is None else read_swarm_key(path.expanduser())
     except InvalidSwarmKey as exc:
         where = exc.path or "swarm_key (BACALAO_SWARM_KEY)"
-        raise ControlFileError(f"{where}: {exc.reason}", _key_fix(exc)) from None
+        raise ControlFileError(f"{where}: {exc.reason}", GENERATE_HINT) from None
     if inline is not None and from_file is not None and inline != from_file:
         raise ControlFileError(
             f"swarm_key and {path} hold different keys",
             "set only one of swarm_key (BACALAO_SWARM_KEY) and --swarm-key",
         )
     return from_file or inline
-
-
-def _key_fix(exc: Exception) -> str:
-    from .p2p.swarm_key import GENERATE_HINT
-
-    return "" if GENERATE_HINT in str(exc) else GENERATE_HINT
 
 
 def _allow_peers(config: NodeConfig) -> list[str] | None:

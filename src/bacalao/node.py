@@ -54,7 +54,7 @@ from .orchestrator.store import AmbiguousID, JobStore, SqliteStore
 from .p2p.exceptions import P2PError, PeerUnreachable, RemoteError
 from .p2p.host import Swarm, SwarmConfig
 from .protocol import LOGS, PING
-from .startup import check_repo, explain
+from .startup import StartupError, check_repo, explain, sole_cause
 from .version import build_version
 
 log = logging.getLogger(__name__)
@@ -261,8 +261,9 @@ async def usable_executors(config: NodeConfig, node_id: str) -> dict[str, Execut
     names = settings.default_engines()
     unknown = [n for n in names if n not in engine_names()]
     if unknown:
-        raise ValueError(
-            f"unknown engine {unknown[0]!r} (one of {', '.join(engine_names())})"
+        raise StartupError(
+            f"unknown engine {unknown[0]!r}",
+            f"offer some of {', '.join(engine_names())} (--engines, BACALAO_ENGINES)",
         )
     usable: dict[str, Executor] = {}
     for name, executor in build_executors(names, settings, node_id=node_id).items():
@@ -488,7 +489,7 @@ def serve(config: NodeConfig) -> None:
 def run_until_started(main: Any, *args: Any) -> None:
     """`trio.run(main, *args, started)`, where `main` calls `started()` once
     up; a failure before that which `startup.explain` knows is raised as
-    its `StartupError`."""
+    its `StartupError`, any other as itself, out of its exception groups."""
     up = False
 
     def started() -> None:
@@ -498,9 +499,11 @@ def run_until_started(main: Any, *args: Any) -> None:
     try:
         trio.run(main, *args, started)
     except Exception as exc:
-        problem = None if up else explain(exc)
-        if problem is None:
+        if up:
             raise
+        problem = explain(exc)
+        if problem is None:
+            raise sole_cause(exc)  # a bug: shown by its own type, not a group's
         log.debug("start-up failed", exc_info=exc)
         raise problem from None
 

@@ -19,7 +19,9 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-MOVE_ASIDE = "move it away (the node starts afresh without it) or restore a backup"
+MOVE_ASIDE = (
+    "move it away (the node then starts without what it held) or restore a backup"
+)
 
 
 class StartupError(Exception):
@@ -76,6 +78,11 @@ def _check_identity(repo: Path) -> None:
         read_seed(path)
     except KeyFileError as exc:
         raise _bad_identity(path, exc.reason) from None
+    except OSError as exc:
+        raise StartupError(
+            f"cannot read {path} ({exc.strerror or exc})",
+            "make it readable for this user: it holds the node's identity",
+        ) from None
 
 
 def _bad_identity(path: Path, reason: str) -> StartupError:
@@ -120,9 +127,10 @@ def _explain_one(exc: BaseException) -> StartupError | None:
     if isinstance(exc, StartupError):
         return exc
     if isinstance(exc, ApiBindError):
-        return StartupError(str(exc), _port_fix(exc.errno, "--api-port"))
+        fix = _port_fix(exc.errno, "--api-port")
+        return StartupError(exc.strerror or str(exc), fix)
     if isinstance(exc, ListenError):
-        return StartupError(str(exc), _port_fix(None, "--swarm-port"))
+        return StartupError(str(exc), _port_fix(exc.errno, "--swarm-port"))
     if isinstance(exc, InvalidIdentityKey):
         return _bad_identity(Path(exc.path or "identity.key"), exc.reason)
     if isinstance(exc, InvalidSwarmKey):
@@ -140,10 +148,11 @@ def _explain_one(exc: BaseException) -> StartupError | None:
 
 def _port_fix(code: int | None, flag: str) -> str:
     if code == errno.EADDRNOTAVAIL:
-        return "use an address of this machine (or 0.0.0.0)"
+        host_flag = "--swarm-host" if flag == "--swarm-port" else "--api-host"
+        return f"give {host_flag} an address of this machine (or 0.0.0.0)"
     if code == errno.EACCES:
         return f"ports below 1024 need privileges: choose another with {flag}"
-    return f"stop what uses it or choose another port with {flag} (0: any free port)"
+    return f"stop what uses it or choose another port with {flag}"
 
 
 def _leaves(exc: BaseException) -> Iterator[BaseException]:

@@ -175,7 +175,10 @@ async def _refuse_upgrade(scope: Scope, send: Send, response: Response) -> None:
     if "websocket.http.response" not in scope.get("extensions", {}):
         await send({"type": "websocket.close", "code": 1008})
         return
-    headers = [(b"content-type", response.content_type.encode())]
+    headers = [
+        (b"content-type", response.content_type.encode()),
+        (b"content-length", str(len(response.body)).encode()),
+    ]
     headers += [(k.encode(), v.encode()) for k, v in response.headers]
     await send(
         {

@@ -295,8 +295,7 @@ def _read_swarm_key(path: Path) -> str:
     try:
         return read_swarm_key(path.expanduser())
     except InvalidSwarmKey as exc:
-        hint = "" if GENERATE_HINT in exc.reason else GENERATE_HINT
-        raise CliError(str(exc), hint) from None
+        raise CliError(str(exc), GENERATE_HINT) from None
 
 
 __all__ = ["devstack", "serve"]

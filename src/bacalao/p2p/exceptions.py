@@ -66,12 +66,14 @@ class RemoteError(P2PError):
 
 
 class ListenError(P2PError):
-    """Raised by `Swarm.run` when it cannot listen for peers on its address."""
+    """Raised by `Swarm.run` when it cannot listen for peers on its address;
+    `errno` is the socket error's code when known."""
 
-    def __init__(self, address: str, reason: str) -> None:
+    def __init__(self, address: str, reason: str, errno: int | None = None) -> None:
         super().__init__(f"cannot listen for peers on {address}: {reason}")
         self.address = address
         self.reason = reason
+        self.errno = errno
 
 
 class KeyFileError(P2PError):

@@ -152,7 +152,7 @@ class Swarm:
                 self.addrs = announce_addrs(self.host.get_addrs())
                 if not self.addrs:  # py-libp2p logs a failed listen and goes on
                     host, port = self.config.listen_host, self.config.port
-                    raise ListenError(f"{host}:{port}", _bind_problem(host, port))
+                    raise ListenError(f"{host}:{port}", *_bind_problem(host, port))
                 task_status.started()
                 await trio.sleep_forever()
 
@@ -205,15 +205,16 @@ def announce_addrs(bound: list[Multiaddr]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _bind_problem(host: str, port: int) -> str:
-    """Why `host`:`port` cannot be listened on, found by trying it."""
+def _bind_problem(host: str, port: int) -> tuple[str, int | None]:
+    """Why `host`:`port` cannot be listened on (and the errno), found by
+    trying it."""
     try:
         with socket.socket() as s:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.bind((host, port))
     except OSError as exc:
-        return (exc.strerror or str(exc)).lower()
-    return "the listener did not start"
+        return (exc.strerror or str(exc)).lower(), exc.errno
+    return "the listener did not start", None
 
 
 def _local_ips() -> list[str]:

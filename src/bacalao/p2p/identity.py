@@ -23,7 +23,8 @@ SEED_BYTES = 32
 def load_or_create_key(repo: Path) -> KeyPair:
     """Return the key pair stored in `repo`, creating it on first use.
 
-    Raises `InvalidIdentityKey` if the file exists but cannot be used.
+    Raises `InvalidIdentityKey` if the file holds no key, `OSError` if it
+    cannot be read or written.
     """
     path = repo / KEY_FILE
     if path.exists():
@@ -40,12 +41,9 @@ def load_or_create_key(repo: Path) -> KeyPair:
 
 
 def read_seed(path: Path) -> bytes:
-    """The seed in an identity key file; `InvalidIdentityKey` says what is wrong."""
-    try:
-        text = path.read_bytes()
-    except OSError as exc:
-        raise InvalidIdentityKey(str(path), exc.strerror or str(exc)) from None
-    return parse_seed(text, str(path))
+    """The seed in an identity key file; `InvalidIdentityKey` if it is not
+    a key, `OSError` if it cannot be read."""
+    return parse_seed(path.read_bytes(), str(path))
 
 
 def parse_seed(data: bytes, source: str | None = None) -> bytes:

@@ -54,8 +54,7 @@ def parse_swarm_key(data: bytes, source: str | None = None) -> str:
     if header.rstrip(b"\r") != HEADER:
         raise InvalidSwarmKey(
             source,
-            f"not a swarm key file (the first line must be {HEADER.decode()}); "
-            + GENERATE_HINT,
+            f"not a swarm key file (the first line must be {HEADER.decode()})",
         )
     encoding, _, body = rest.partition(b"\n")
     return _decode(encoding.rstrip(b"\r"), body, source).hex()
@@ -112,7 +111,9 @@ def read_swarm_key(path: Path) -> str:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InvalidSwarmKey(str(path), exc.strerror or str(exc)) from None
+        raise InvalidSwarmKey(
+            str(path), f"cannot read it ({exc.strerror or exc})"
+        ) from None
     return parse_swarm_key(data, str(path))
 
 
