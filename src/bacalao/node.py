@@ -502,8 +502,11 @@ def run_until_started(main: Any, *args: Any) -> None:
         if up:
             raise
         problem = explain(exc)
-        if problem is None:
-            raise sole_cause(exc)  # a bug: shown by its own type, not a group's
+        if problem is None:  # a bug: shown by its own type, not as a group
+            cause = sole_cause(exc)
+            if cause is exc:
+                raise
+            raise cause from None
         log.debug("start-up failed", exc_info=exc)
         raise problem from None
 

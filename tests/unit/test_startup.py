@@ -60,13 +60,13 @@ def test_a_truncated_database_is_caught(tmp_path: Path) -> None:
     db.close()
     with (repo / "jobs.db").open("r+b") as f:
         f.truncate(4096)
-    with pytest.raises(StartupError, match="jobs.db is not a usable"):
+    with pytest.raises(StartupError, match=r"jobs\.db is not a usable"):
         check_repo(repo)
 
 
 def test_a_repo_that_is_a_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "repo").write_text("")
-    with pytest.raises(StartupError, match="cannot use .*repo as the node's repo"):
+    with pytest.raises(StartupError, match=r"cannot use .*repo as the node's repo"):
         check_repo(tmp_path / "repo")
 
 
