@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import datetime
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from libp2p.crypto.ed25519 import create_new_key_pair
 
 from bacalao.config import NodeConfig, load_config
@@ -17,37 +12,11 @@ from bacalao.controls import resolve_controls
 from bacalao.p2p.identity import peer_id_of
 from bacalao.p2p.swarm_key import new_swarm_key, parse_swarm_key
 from bacalao.startup import ControlFileError
+from tests.tls import self_signed
 
 PEER_A = peer_id_of(create_new_key_pair(b"\x0a" * 32))
 PEER_B = peer_id_of(create_new_key_pair(b"\x0b" * 32))
 TOKEN = "t" * 16
-
-
-def self_signed(folder: Path, name: str = "api") -> tuple[Path, Path]:
-    """A fresh self-signed certificate for 127.0.0.1 and its key (PEM files)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=1))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / f"{name}.crt", folder / f"{name}.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
 
 
 def config(tmp_path: Path, **values: object) -> NodeConfig:
