@@ -62,7 +62,9 @@ def guarded() -> Iterator[Live]:
 def test_a_missing_token_is_one_line_with_the_flag_to_use(guarded: Live) -> None:
     result = guarded("agent", "node")
     assert result.exit_code == 1
-    one_error_line(result.stderr, "requires a token", "--api-token", "BACALAO_API_TOKEN")
+    one_error_line(
+        result.stderr, "requires a token", "--api-token", "BACALAO_API_TOKEN"
+    )
     wrong = guarded("--api-token", "not-the-token-0000", "agent", "node")
     one_error_line(wrong.stderr, "was not accepted", "--api-token")
 
