@@ -30,8 +30,10 @@ def test_a_private_devstack_forms(tmp_path: Path) -> None:
     assert made.returncode == 0, made.stderr
     base = free_port_block(2)
     proc = subprocess.Popen(
-        [BACALAO, "devstack", "--nodes", "2", "--api-port", str(base)]
-        + ["--repo-base", str(tmp_path / "nodes"), "--swarm-key", str(key)],
+        [
+            *(BACALAO, "devstack", "--nodes", "2", "--api-port", str(base)),
+            *("--repo-base", str(tmp_path / "nodes"), "--swarm-key", str(key)),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -36,7 +36,7 @@ def test_a_good_repo_and_a_new_one_pass(tmp_path: Path) -> None:
     ("name", "content", "message"),
     [
         (KEY_FILE, b"not hex at all\n", "identity.key is not a valid identity key"),
-        (KEY_FILE, b"abcd\n", "holds 2 bytes where a key has 32"),
+        (KEY_FILE, b"abcd\n", "a 2-byte hex key where a 32-byte one belongs"),
         (KEY_FILE, b"\xff\xfe", "not a hex-encoded key"),
         ("jobs.db", b"garbage" * 1000, "jobs.db is not a usable SQLite database"),
         ("compute.db", b"SQLite format 3\x00" + b"\x00" * 80, "compute.db is not"),

@@ -40,6 +40,9 @@ class Target:
 
     def set_host(self, value: str) -> None:
         """Take an --api-host value: a host, or a URL with scheme and port."""
+        if "://" not in value:
+            self.host = value
+            return
         from ..client_conn import parse_api_url
 
         try:

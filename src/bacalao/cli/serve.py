@@ -79,14 +79,14 @@ def _load(repo: Path, flags: dict[str, Any]) -> Any:
         raise CliError(f"cannot load the node's config: {exc}") from None
 
 
-def _run(module: str, function: str, **kwargs: Any) -> None:
-    """Call `bacalao.<module>.<function>(**kwargs)`; a `StartupError` becomes
-    the one-line `CliError` it is."""
+def _run(module: str, function: str, *args: Any, **kwargs: Any) -> None:
+    """Call `bacalao.<module>.<function>(*args, **kwargs)`; a `StartupError`
+    becomes the one-line `CliError` it is."""
     from ..startup import StartupError
 
     target = getattr(importlib.import_module(f"bacalao.{module}"), function)
     try:
-        target(**kwargs)
+        target(*args, **kwargs)
     except StartupError as exc:
         raise CliError(exc.problem, exc.fix) from None
 
@@ -235,7 +235,7 @@ def serve(
         **_api_address(ctx, api_host, api_port),
     }
     config = _load(repo.expanduser(), flags)
-    _run("node", "serve", config=config)
+    _run("node", "serve", config)
 
 
 @click.command(
@@ -276,7 +276,9 @@ def devstack(
     swarm_key_file: Path | None,
 ) -> None:
     """Run several nodes on this machine, joined to each other, until Ctrl+C."""
-    swarm_key = None if swarm_key_file is None else _read_swarm_key(swarm_key_file)
+    private = (
+        {} if swarm_key_file is None else {"swarm_key": _read_swarm_key(swarm_key_file)}
+    )
     _run(
         "devstack",
         "main",
@@ -284,7 +286,7 @@ def devstack(
         api_port=api_port,
         repo_base=repo_base,
         allow_noop=allow_noop,
-        swarm_key=swarm_key,
+        **private,
     )
 
 

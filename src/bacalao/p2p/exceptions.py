@@ -76,7 +76,7 @@ class ListenError(P2PError):
         self.errno = errno
 
 
-class KeyFileError(P2PError):
+class KeyFileError(P2PError, ValueError):
     """Raised when a key file cannot be read or does not hold a valid key.
 
     `path` names the file (or is None for a key given inline), `reason`

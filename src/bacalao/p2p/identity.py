@@ -54,7 +54,7 @@ def parse_seed(data: bytes, source: str | None = None) -> bytes:
         raise InvalidIdentityKey(source, "not a hex-encoded key") from None
     if len(seed) != SEED_BYTES:
         raise InvalidIdentityKey(
-            source, f"holds {len(seed)} bytes where a key has {SEED_BYTES}"
+            source, f"a {len(seed)}-byte hex key where a {SEED_BYTES}-byte one belongs"
         )
     return seed
 
