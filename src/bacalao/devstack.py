@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import signal
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -108,7 +108,7 @@ async def _main(
     api_port: int,
     repo_base: Path | None,
     overrides: dict[str, Any],
-    started: Any,
+    started: Callable[[], None],
 ) -> None:
     with tempfile.TemporaryDirectory(prefix="bacalao-devstack-") as tmp:
         base = repo_base or Path(tmp)

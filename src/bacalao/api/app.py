@@ -78,8 +78,12 @@ class ApiOptions:
     body_timeout: float = BODY_TIMEOUT
 
     @property
+    def tls(self) -> bool:
+        return self.tls_cert is not None and self.tls_key is not None
+
+    @property
     def scheme(self) -> str:
-        return "https" if self.tls_cert is not None else "http"
+        return "https" if self.tls else "http"
 
 
 def build_router(backend: Backend, extra: Iterable[Route] = ()) -> Router:
