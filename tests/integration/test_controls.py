@@ -16,6 +16,7 @@ from bacalao.p2p.discovery import PeerRecord
 from bacalao.p2p.host import Swarm, SwarmConfig
 from bacalao.p2p.swarm_key import new_swarm_key, parse_swarm_key
 from tests.p2p.conftest import RunningSwarm, wait_until
+from tests.p2p.test_private_network import count_dials
 from tests.tls import self_signed
 
 from .conftest import Devstack
@@ -24,13 +25,11 @@ KEY = parse_swarm_key(new_swarm_key().encode())
 TOKEN = "integration-token-0123456789"
 
 
-async def outsider(nursery: trio.Nursery, repo: Path, **config: object) -> Swarm:
-    running = RunningSwarm(
-        Swarm(repo, SwarmConfig(listen_host="127.0.0.1", **config))  # type: ignore[arg-type]
-    )
+async def outsider(nursery: trio.Nursery, repo: Path) -> RunningSwarm:
+    running = RunningSwarm(Swarm(repo, SwarmConfig(listen_host="127.0.0.1")))
     with trio.fail_after(15):
         await nursery.start(running.run)
-    return running.swarm
+    return running
 
 
 def knock(swarm: Swarm, p2p_addrs: list[str], peer_id: str) -> None:
@@ -45,9 +44,11 @@ async def test_a_private_devstack_forms_and_keeps_outsiders_out(
 ) -> None:
     async with devstack(2, swarm_key=KEY, engines=["noop"]) as nodes:
         first = nodes[0]
-        stranger = await outsider(nursery, tmp_path / "stranger")
+        running = await outsider(nursery, tmp_path / "stranger")
+        dials = count_dials(running)
+        stranger = running.swarm
         knock(stranger, first.swarm_addrs, first.node_id)
-        await trio.sleep(2)  # it dials (and fails) meanwhile
+        await wait_until(lambda: dials[0] >= 2)  # tried, failed, tried again
         assert not stranger.connected_peers()
         peers = first.node.swarm.connected_peers()
         assert peers == {nodes[1].node_id}
@@ -58,7 +59,7 @@ async def test_refused_peers_show_in_the_debug_counters(
 ) -> None:
     async with devstack(1, allow_peers=[], engines=["noop"]) as nodes:
         node = nodes[0]
-        stranger = await outsider(nursery, tmp_path / "stranger")
+        stranger = (await outsider(nursery, tmp_path / "stranger")).swarm
         knock(stranger, node.swarm_addrs, node.node_id)
 
         def refused() -> int:
