@@ -131,6 +131,8 @@ class Announcer:
 
     def _learn(self, signed: SignedNodeInfo) -> None:
         info = opened(signed)
+        if not self.swarm.gate.allows(info.NodeID):
+            return  # off the allow-list: it can never be reached from here
         is_new = self.nodes.get(info.NodeID) is None
         self.nodes.observe_info(info, signed)
         if self.swarm.discovery is not None and info.Addresses:

@@ -10,8 +10,14 @@
     for line in client.logs(submitted.JobID, follow=True):
         print(line.Line, end="")
 
-It uses only the standard library (`http.client`; `client_ws` for the logs
-WebSocket; `client_wire` for query strings, parsing and errors) and
+A node that wants a token or speaks https:
+
+    client = Client("node.example", 1234, tls=True, cacert="ca.pem", token="...")
+    client = Client.from_url("https://node.example:1234", token="...")
+
+It uses only the standard library (`http.client`; `client_conn` for http
+or https and the token; `client_ws` for the logs WebSocket; `client_wire`
+for query strings, parsing and errors) and
 `bacalao.models`, which it imports on first use so that `import
 bacalao.client` stays cheap. Errors are those of
 `bacalao.client_errors`. A `Client` opens one connection per request, so
@@ -29,6 +35,7 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
+from .client_conn import Endpoint, parse_api_url
 from .client_errors import (
     ApiError,
     ClientError,
@@ -103,16 +110,29 @@ class Client:
         *,
         timeout: float = 30.0,
         headers: Mapping[str, str] | None = None,
+        token: str | None = None,
+        tls: bool = False,
+        cacert: str | None = None,
+        insecure: bool = False,
     ) -> None:
+        """`token`: sent as `Authorization: Bearer`; `tls`: https, trusting
+        the system's CAs or only `cacert` (PEM), or anything if `insecure`."""
+        self.endpoint = Endpoint(host, port, tls, token or None, cacert, insecure)
         self.host = host
         self.port = port
         self.timeout = timeout
         self.headers = dict(headers or {})
 
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> Client:
+        """A client of the node at `url` (`https://host:port` or `http://...`;
+        the port defaults to 1234); `kwargs` as for `Client`."""
+        tls, host, port = parse_api_url(url if "://" in url else f"http://{url}")
+        return cls(host, port or DEFAULT_PORT, tls=bool(tls), **kwargs)
+
     @property
     def base_url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return self.endpoint.base_url
 
     # -- agent -------------------------------------------------------------
 
@@ -130,6 +150,13 @@ class Client:
         from .models.node import NodeInfo
 
         return self._get("/api/v1/agent/node", NodeInfo)
+
+    def debug_info(self) -> dict[str, Any]:
+        """The node's debug counters by component (peers, gossip, allow-list)."""
+        data = json.loads(self.request("GET", "/api/v1/agent/debug"))
+        if not isinstance(data, dict):
+            raise ResponseError("unexpected answer to GET /api/v1/agent/debug")
+        return data
 
     # -- jobs --------------------------------------------------------------
 
@@ -260,7 +287,12 @@ class Client:
                 self.port,
                 path + query_string(query),
                 timeout=None if follow else self.timeout,
-                headers={"User-Agent": USER_AGENT, **self.headers},
+                headers={
+                    "User-Agent": USER_AGENT,
+                    **self.endpoint.auth_headers(),
+                    **self.headers,
+                },
+                ssl_context=self.endpoint.ssl_context(),
             )
         except HandshakeRefused as exc:
             raise api_error(exc.status, exc.body, f"GET {path}") from None
@@ -279,19 +311,23 @@ class Client:
     @contextmanager
     def open_download(self, url: str) -> Iterator[Download]:
         """An open download of `url` (e.g. a PublishedResult's `URL`, on any
-        node) to read from; `ClientError` if it fails or breaks off."""
+        node) to read from; `ClientError` if it fails or breaks off.
+
+        https URLs are checked as this client checks its node; the token
+        goes along only to API paths (`/api/v1/...`: results on a node of
+        the network, which share their tokens), never to other URLs."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ClientError(f"cannot download {url!r}: not an http(s) URL")
-        cls = (
-            http.client.HTTPSConnection
-            if parts.scheme == "https"
-            else http.client.HTTPConnection
+        connection = self.endpoint.connection_to(
+            parts.hostname, parts.port, parts.scheme == "https", self.timeout
         )
-        connection = cls(parts.hostname, parts.port, timeout=self.timeout)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        headers = {"User-Agent": USER_AGENT}
+        if parts.path.startswith("/api/v1/"):
+            headers.update(self.endpoint.auth_headers())
         try:
-            connection.request("GET", target, headers={"User-Agent": USER_AGENT})
+            connection.request("GET", target, headers=headers)
             response = connection.getresponse()
             if response.status >= 400:
                 raise api_error(response.status, response.read(), f"GET {url}")
@@ -425,6 +461,7 @@ class Client:
         headers = {
             "Accept": "application/json",
             "User-Agent": USER_AGENT,
+            **self.endpoint.auth_headers(),
             **self.headers,
         }
         if payload is not None:
@@ -435,24 +472,12 @@ class Client:
         return data
 
     def _connect_error(self, exc: OSError) -> ConnectError:
-        if isinstance(exc, ConnectionRefusedError):
-            return ConnectError(
-                f"no bacalao node at {self.base_url} (is it running? start one "
-                "with `bacalao serve` or `bacalao devstack`)",
-                hint="or point --api-host/--api-port (BACALAO_API_HOST/PORT) at a node",
-            )
-        if isinstance(exc, TimeoutError):
-            return ConnectError(
-                f"the node at {self.base_url} did not answer within {self.timeout:g} s"
-            )
-        return ConnectError(f"cannot talk to {self.base_url}: {exc}")
+        return self.endpoint.connect_error(exc, self.timeout)
 
     def _send(
         self, method: str, target: str, payload: bytes | None, headers: dict[str, str]
     ) -> tuple[int, bytes]:
-        connection = http.client.HTTPConnection(
-            self.host, self.port, timeout=self.timeout
-        )
+        connection = self.endpoint.connection(self.timeout)
         try:
             connection.request(method, target, body=payload, headers=headers)
             response = connection.getresponse()

@@ -22,6 +22,10 @@ import socket
 import struct
 from collections.abc import Iterator, Mapping
 from types import TracebackType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import ssl
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 MAX_HEADER = 64 * 1024
@@ -82,10 +86,14 @@ class WebSocket:
         *,
         timeout: float | None,
         headers: Mapping[str, str] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> WebSocket:
-        """Open a TCP connection and upgrade it; `HandshakeRefused` if not 101."""
+        """Open a TCP (or, with `ssl_context`, TLS) connection and upgrade it;
+        `HandshakeRefused` if the answer is not 101."""
         sock = socket.create_connection((host, port), timeout=timeout)
         try:
+            if ssl_context is not None:
+                sock = ssl_context.wrap_socket(sock, server_hostname=host)
             return cls._handshake(sock, host, port, target, headers or {})
         except BaseException:
             sock.close()

@@ -80,6 +80,16 @@ class NodeConfig(BaseModel):
     # and how long a fetch may go without receiving a block
     ipfs_peers: list[str] = Field(default_factory=list)
     ipfs_fetch_timeout: float = Field(30.0, gt=0)
+    # operator controls (README: "Operating a network safely"); files are read
+    # by `bacalao.controls.resolve_controls` into the values they stand for
+    swarm_key_file: Path | None = None  # a swarm.key file (go-libp2p/Kubo format)
+    allow_peers: list[str] | None = None  # None: any peer may connect
+    allow_peers_file: Path | None = None  # one peer ID a line, # comments
+    api_tokens: list[str] = Field(default_factory=list)  # none: the API is open
+    api_tokens_file: Path | None = None  # one token a line, # comments
+    tls_cert: Path | None = None  # PEM certificate (chain): the API speaks https
+    tls_key: Path | None = None  # its PEM private key
+    api_body_timeout: float = Field(30.0, gt=0)  # s a request body may stall
 
     def with_overrides(self, **overrides: Any) -> NodeConfig:
         values = self.model_dump()

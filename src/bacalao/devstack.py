@@ -2,7 +2,8 @@
 
 Node 0 starts first; every other node gets node 0's swarm addresses as its
 bootstrap peers and finds the rest through peer exchange. Node i serves its
-HTTP API on `api_port + i` (port 0 picks free ports).
+HTTP API on `api_port + i` (port 0 picks free ports). Every node listens
+for peers on 127.0.0.1 only; a swarm key, if given, is shared by all.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import logging
 import signal
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 import trio
 
 from .config import NodeConfig
-from .node import Node, NodeHandle
+from .node import Node, NodeHandle, run_until_started
 
 log = logging.getLogger(__name__)
 
@@ -88,22 +89,33 @@ def main(
     api_port: int = 1234,
     repo_base: Path | None = None,
     allow_noop: bool = False,
+    swarm_key: str | None = None,
 ) -> None:
-    """Run a devstack until SIGINT/SIGTERM (the `bacalao devstack` command)."""
+    """Run a devstack until SIGINT/SIGTERM (the `bacalao devstack` command).
+
+    `swarm_key` (64 hex digits) makes it a private network. Raises
+    `StartupError` if a node cannot start for a reason the user can fix.
+    """
     logging.basicConfig(
         level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
-    trio.run(_main, nodes, api_port, repo_base, allow_noop)
+    overrides: dict[str, Any] = {"allow_noop": allow_noop, "swarm_key": swarm_key}
+    run_until_started(_main, nodes, api_port, repo_base, overrides)
 
 
 async def _main(
-    nodes: int, api_port: int, repo_base: Path | None, allow_noop: bool
+    nodes: int,
+    api_port: int,
+    repo_base: Path | None,
+    overrides: dict[str, Any],
+    started: Callable[[], None],
 ) -> None:
     with tempfile.TemporaryDirectory(prefix="bacalao-devstack-") as tmp:
         base = repo_base or Path(tmp)
         async with open_devstack(
-            nodes, base, api_port=api_port, allow_noop=allow_noop
+            nodes, base, api_port=api_port, **overrides
         ) as handles:
+            started()
             _print_banner(handles, base)
             with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
                 async for _ in signals:

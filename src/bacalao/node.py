@@ -4,7 +4,8 @@
 shared view, the orchestrator and compute parts (each optional), the
 announcer and the HTTP API, starts them in order, and reports a
 `NodeHandle` once the API is listening. Cancelling the nursery stops it
-all. `serve(config)` runs one node until SIGINT/SIGTERM.
+all. `serve(config)` runs one node until SIGINT/SIGTERM; if the node cannot
+start it raises `StartupError`, one line naming the file and the fix.
 """
 
 from __future__ import annotations
@@ -14,17 +15,20 @@ import os
 import signal
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import trio
 
 from .announce import Announcer
+from .api.app import ApiOptions
 from .api.backend import LogLine, Submitted
 from .compute.capacity import Capacity
 from .compute.executions import LocalExecutions
 from .compute.service import Compute
 from .config import NodeConfig, default_bootstrap_peers
+from .controls import resolve_controls
 from .executors.base import Executor
 from .executors.config import TASK_CAPABILITIES, DockerConfig, ExecutorsConfig
 from .executors.registry import build_executors, engine_names
@@ -52,6 +56,7 @@ from .orchestrator.store import AmbiguousID, JobStore, SqliteStore
 from .p2p.exceptions import P2PError, PeerUnreachable, RemoteError
 from .p2p.host import Swarm, SwarmConfig
 from .protocol import LOGS, PING
+from .startup import StartupError, check_repo, explain, sole_cause
 from .version import build_version
 
 log = logging.getLogger(__name__)
@@ -79,6 +84,7 @@ class Node:
     """One bacalao node: requester and/or compute, its API and its peers."""
 
     def __init__(self, config: NodeConfig) -> None:
+        config = resolve_controls(config)  # no-op when the CLI already did
         self.config = config
         config.repo.mkdir(parents=True, exist_ok=True)
         peers = config.peers if config.peers is not None else default_bootstrap_peers()
@@ -90,6 +96,7 @@ class Node:
                 bootstrap=peers,
                 swarm_key=config.swarm_key,
                 gossip_heartbeat=config.heartbeat_interval,
+                allow_peers=config.allow_peers,
             ),
         )
         self.node_id = self.swarm.peer_id
@@ -189,10 +196,15 @@ class Node:
                 await nursery.start(self.orchestrator.run)
             if self.compute is not None:
                 await nursery.start(self.compute.run)
+            options = api_options(self.config)
             port = await nursery.start(
-                serve_api, NodeBackend(self), self.config.api_host, self.config.api_port
+                partial(serve_api, options=options),
+                NodeBackend(self),
+                self.config.api_host,
+                self.config.api_port,
             )
-            self.api_url = f"http://{_dialable(self.config.api_host)}:{port}"
+            host = _dialable(self.config.api_host)
+            self.api_url = f"{options.scheme}://{host}:{port}"
             await nursery.start(self.announcer.run)
             log.info("node %s ready: api %s", self.node_id, self.api_url)
             task_status.started(
@@ -271,8 +283,9 @@ async def usable_executors(config: NodeConfig, node_id: str) -> dict[str, Execut
     names = settings.default_engines()
     unknown = [n for n in names if n not in engine_names()]
     if unknown:
-        raise ValueError(
-            f"unknown engine {unknown[0]!r} (one of {', '.join(engine_names())})"
+        raise StartupError(
+            f"unknown engine {unknown[0]!r}",
+            f"offer some of {', '.join(engine_names())} (--engines, BACALAO_ENGINES)",
         )
     usable: dict[str, Executor] = {}
     for name, executor in build_executors(names, settings, node_id=node_id).items():
@@ -314,6 +327,16 @@ def _free_disk(path: Path) -> int:
     return stat.f_bavail * stat.f_frsize
 
 
+def api_options(config: NodeConfig) -> ApiOptions:
+    """The API's controls from the node's config (control files already read)."""
+    return ApiOptions(
+        tokens=tuple(config.api_tokens),
+        tls_cert=config.tls_cert,
+        tls_key=config.tls_key,
+        body_timeout=config.api_body_timeout,
+    )
+
+
 def _dialable(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "") else host
 
@@ -333,7 +356,8 @@ class NodeBackend:
 
     def debug_info(self) -> dict[str, object]:
         node = self._node
-        stats = node.swarm.gossip.stats
+        stats = node.swarm.gossip.statistics()
+        gate = node.swarm.gate.statistics()
         return {
             "node": {
                 "id": node.node_id,
@@ -345,6 +369,15 @@ class NodeBackend:
                 "published": stats.published,
                 "delivered": stats.delivered,
                 "dropped_invalid": stats.dropped_invalid,
+                "dropped_unlisted": stats.dropped_unlisted,
+                "invalid_by_topic": stats.invalid_by_topic,
+                "invalid_by_peer": dict(list(stats.invalid_by_peer.items())[:20]),
+            },
+            "allow_list": {
+                "peers": gate.allow_list,
+                "refused_inbound": gate.refused_inbound,
+                "refused_outbound": gate.refused_outbound,
+                "refused_by_peer": dict(list(gate.refused_by_peer.items())[:20]),
             },
             "compute": {
                 "running": node.compute.running_count if node.compute else 0,
@@ -485,17 +518,48 @@ class NodeBackend:
 
 
 def serve(config: NodeConfig) -> None:
-    """Run one node until SIGINT or SIGTERM."""
+    """Run one node until SIGINT or SIGTERM.
+
+    Raises `StartupError` if it cannot start for a reason the operator can
+    fix (the traceback is logged at DEBUG); anything else propagates.
+    """
     logging.basicConfig(
         level=config.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    trio.run(_serve, config)
+    run_until_started(_serve, config)
 
 
-async def _serve(config: NodeConfig) -> None:
+def run_until_started(main: Any, *args: Any) -> None:
+    """`trio.run(main, *args, started)`, where `main` calls `started()` once
+    up; a failure before that which `startup.explain` knows is raised as
+    its `StartupError`, any other as itself, out of its exception groups."""
+    up = False
+
+    def started() -> None:
+        nonlocal up
+        up = True
+
+    try:
+        trio.run(main, *args, started)
+    except Exception as exc:
+        if up:
+            raise
+        problem = explain(exc)
+        if problem is None:  # a bug: shown by its own type, not as a group
+            cause = sole_cause(exc)
+            if cause is exc:
+                raise
+            raise cause from None
+        log.debug("start-up failed", exc_info=exc)
+        raise problem from None
+
+
+async def _serve(config: NodeConfig, started: Callable[[], None]) -> None:
+    await trio.to_thread.run_sync(check_repo, config.repo)
     async with trio.open_nursery() as nursery:
         handle: NodeHandle = await nursery.start(Node(config).run)
+        started()
         print(f"bacalao node {handle.node_id}", flush=True)
         print(f"  API:   {handle.api_url}", flush=True)
         for addr in handle.swarm_addrs:

@@ -12,13 +12,14 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import trio
 from click.testing import CliRunner, Result
 
-from bacalao.api.app import serve_api
+from bacalao.api.app import ApiOptions, serve_api
 from bacalao.cli.main import cli
 from tests.api.fakes import FakeBackend
 
@@ -30,6 +31,10 @@ CLEAN_ENV: dict[str, str | None] = {
     "BACALAO_API_PORT": None,
     "BACALAO_DEBUG": None,
     "BACALAO_DIR": None,
+    "BACALAO_API_TOKEN": None,
+    "BACALAO_TLS": None,
+    "BACALAO_CACERT": None,
+    "BACALAO_INSECURE": None,
 }
 
 
@@ -50,8 +55,9 @@ class Live:
 
 
 @contextmanager
-def serving(backend: FakeBackend) -> Iterator[Live]:
-    """The real API over `backend`, on 127.0.0.1:0, in a thread of its own."""
+def serving(backend: FakeBackend, options: ApiOptions | None = None) -> Iterator[Live]:
+    """The real API over `backend`, on 127.0.0.1:0, in a thread of its own
+    (with `options`: tokens, TLS)."""
     started: queue.Queue[
         tuple[int, trio.lowlevel.TrioToken, trio.CancelScope] | BaseException
     ] = queue.Queue()
@@ -59,7 +65,9 @@ def serving(backend: FakeBackend) -> Iterator[Live]:
     async def serve() -> None:
         with trio.CancelScope() as scope:
             async with trio.open_nursery() as nursery:
-                port = await nursery.start(serve_api, backend, "127.0.0.1", 0)
+                port = await nursery.start(
+                    partial(serve_api, options=options), backend, "127.0.0.1", 0
+                )
                 started.put((port, trio.lowlevel.current_trio_token(), scope))
 
     def run() -> None:

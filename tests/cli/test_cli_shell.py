@@ -113,7 +113,7 @@ def test_serve_bad_config_is_one_line(
     assert lines[0].startswith("Error: invalid node setting heartbeat_interval")
     (tmp_path / "config.yaml").write_text("api_port: [unclosed\n")
     result = run_cli("serve", "--repo", str(tmp_path))
-    assert result.stderr.startswith("Error: cannot load the node's config")
+    assert result.stderr.startswith(f"Error: {tmp_path}/config.yaml is not valid YAML")
     assert fake_node == []
 
 

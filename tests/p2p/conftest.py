@@ -44,24 +44,32 @@ class StartSwarm(Protocol):
         repo: Path | None = None,
         bootstrap: list[str] | None = None,
         port: int = 0,
+        **config: Any,
     ) -> Awaitable[RunningSwarm]: ...
 
 
 @pytest.fixture
 async def start_swarm(nursery: trio.Nursery, tmp_path: Path) -> StartSwarm:
-    """Start a swarm (fresh repo unless given) and wait until it is up."""
+    """Start a swarm (fresh repo unless given) and wait until it is up;
+    `config` sets other `SwarmConfig` fields (swarm_key, allow_peers...)."""
     counter = itertools.count()
 
     async def start(
-        *, repo: Path | None = None, bootstrap: list[str] | None = None, port: int = 0
+        *,
+        repo: Path | None = None,
+        bootstrap: list[str] | None = None,
+        port: int = 0,
+        **config: Any,
     ) -> RunningSwarm:
-        config = SwarmConfig(
+        settings = SwarmConfig(
             listen_host="127.0.0.1",
             port=port,
             bootstrap=bootstrap or [],
             gossip_heartbeat=0.2,
+            **config,
         )
-        running = RunningSwarm(Swarm(repo or tmp_path / f"node{next(counter)}", config))
+        repo = repo or tmp_path / f"node{next(counter)}"
+        running = RunningSwarm(Swarm(repo, settings))
         with trio.fail_after(WAIT):
             await nursery.start(running.run)
         return running

@@ -201,6 +201,7 @@ def announcer(node_id: str, labels: dict[str, str], **swarm: Any) -> Announcer:
     node_id = who.id
     fake = {
         "peer_id": node_id,
+        "gate": SimpleNamespace(allows=lambda _peer: True),
         "sign": who.sign,
         "rpc": SimpleNamespace(register=lambda *_: None),
         "discovery": None,

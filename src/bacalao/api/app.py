@@ -6,7 +6,9 @@
 `ApiApp` answers lifespan, HTTP and WebSocket scopes. Every HTTP error —
 from routing, parsing, the backend or a bug — leaves as Bacalhau's
 `APIError` JSON; a bug is logged with its traceback and answered with a 500
-`Internal server error`, never with the traceback.
+`Internal server error`, never with the traceback. `ApiOptions` are the
+operator's controls: bearer tokens (see auth.py), TLS, and how long a
+request body may stall.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -24,9 +28,18 @@ from hypercorn.trio import serve
 
 from ..orchestrator.exceptions import OrchestratorError
 from .agent import agent_routes
+from .auth import CHALLENGE, BearerTokens
 from .backend import Backend
-from .errors import ApiBindError, ApiError, MethodNotAllowed, error_for
+from .errors import (
+    ApiBindError,
+    ApiError,
+    MethodNotAllowed,
+    RequestTimeout,
+    Unauthorized,
+    error_for,
+)
 from .http import (
+    BODY_TIMEOUT,
     MAX_BODY,
     Receive,
     Request,
@@ -46,6 +59,31 @@ from .results import result_routes
 from .router import Route, Router, split_raw_path
 
 log = logging.getLogger("bacalao.api")
+
+KEEP_ALIVE = 5.0  # s an idle connection (or an unfinished request head) is kept
+TLS_HANDSHAKE = 10.0
+
+
+@dataclass(frozen=True)
+class ApiOptions:
+    """How the API is served: who may call it, over what, how patiently.
+
+    No tokens: anyone who reaches the port may call it. `tls_cert` and
+    `tls_key` (PEM files) together: https only.
+    """
+
+    tokens: tuple[str, ...] = ()
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    body_timeout: float = BODY_TIMEOUT
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_cert is not None and self.tls_key is not None
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls else "http"
 
 
 def build_router(backend: Backend, extra: Iterable[Route] = ()) -> Router:
@@ -74,9 +112,13 @@ class ApiApp:
         *,
         max_body: int = MAX_BODY,
         routes: Iterable[Route] = (),
+        tokens: Iterable[str] = (),
+        body_timeout: float = BODY_TIMEOUT,
     ) -> None:
         self.router = build_router(backend, routes)
         self.max_body = max_body
+        self.tokens = BearerTokens(tokens)
+        self.body_timeout = body_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -92,13 +134,16 @@ class ApiApp:
         request_id = headers.get("x-request-id") or uuid.uuid4().hex
         method = scope["method"].upper()
         try:
-            handler, params = self.router.match(method, _segments(scope))
+            segments = _segments(scope)
+            self.tokens.check(method, segments, headers)
+            handler, params = self.router.match(method, segments)
+            body = await read_body(receive, headers, self.max_body, self.body_timeout)
             request = Request(
                 method=method,
                 path=scope["path"],
                 query=Query(scope.get("query_string", b"")),
                 headers=headers,
-                body=await read_body(receive, headers, self.max_body),
+                body=body,
                 params=params,
             )
             response = await handler(request)
@@ -114,12 +159,39 @@ class ApiApp:
             log.exception("%s %s: response cut short", method, scope["path"])
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        segments = _segments(scope)
         try:
-            handler, params = self.router.match("WEBSOCKET", _segments(scope))
+            self.tokens.check("GET", segments, header_map(scope))
+        except Unauthorized as exc:
+            await _refuse_upgrade(scope, send, _error_response(exc, "upgrade", ""))
+            return
+        try:
+            handler, params = self.router.match("WEBSOCKET", segments)
         except ApiError:
             await send({"type": "websocket.close", "code": 1008})
             return
         await handler(scope, receive, send, params)
+
+
+async def _refuse_upgrade(scope: Scope, send: Send, response: Response) -> None:
+    """Answer a WebSocket upgrade with an HTTP error where the server can
+    (ASGI's websocket.http.response), else close it (the server says 403)."""
+    if "websocket.http.response" not in scope.get("extensions", {}):
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    headers = [
+        (b"content-type", response.content_type.encode()),
+        (b"content-length", str(len(response.body)).encode()),
+    ]
+    headers += [(k.encode(), v.encode()) for k, v in response.headers]
+    await send(
+        {
+            "type": "websocket.http.response.start",
+            "status": response.status,
+            "headers": headers,
+        }
+    )
+    await send({"type": "websocket.http.response.body", "body": response.body})
 
 
 def _segments(scope: Scope) -> tuple[str, ...]:
@@ -138,6 +210,10 @@ def _error_response(exc: Exception, what: str, request_id: str) -> Response:
     extra: tuple[tuple[str, str], ...] = ()
     if isinstance(exc, MethodNotAllowed):
         extra = (("allow", ", ".join(exc.allowed)),)
+    elif isinstance(exc, Unauthorized):
+        extra = (CHALLENGE,)
+    elif isinstance(exc, RequestTimeout):
+        extra = (("connection", "close"),)  # the rest of the body is not awaited
     return Response(error.Status, error.model_dump_json().encode(), headers=extra)
 
 
@@ -151,14 +227,30 @@ async def _lifespan(receive: Receive, send: Send) -> None:
             return
 
 
-def hypercorn_config(host: str, port: int) -> Config:
-    """Hypercorn settings for the API: one bind, our logger, no access log."""
+def hypercorn_config(host: str, port: int, options: ApiOptions | None = None) -> Config:
+    """Hypercorn settings for the API: one bind, our logger, no access log,
+    TLS if the options give a certificate.
+
+    Slow clients: hypercorn closes a connection idle for `KEEP_ALIVE` s,
+    and a connection whose request head is unfinished counts as idle, so
+    that bounds slow headers too. Its per-read `read_timeout` stays off:
+    it would also cut a log follow or a download whose client sends nothing
+    for a while; a stalled body is bounded by `ApiApp` instead.
+    """
+    options = options or ApiOptions()
     config = Config()
     config.bind = [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]
     config.accesslog = None
     config.errorlog = logging.getLogger("bacalao.api.server")
     config.include_server_header = False
     config.graceful_timeout = 1.0
+    config.keep_alive_timeout = KEEP_ALIVE
+    config.read_timeout = None
+    if options.tls_cert is not None and options.tls_key is not None:
+        config.certfile = str(options.tls_cert.expanduser())
+        config.keyfile = str(options.tls_key.expanduser())
+        config.ssl_handshake_timeout = TLS_HANDSHAKE
+        config.alpn_protocols = ["http/1.1"]  # HTTP/2 is neither needed nor tested
     return config
 
 
@@ -171,14 +263,17 @@ async def serve_api(
     host: str = "127.0.0.1",
     port: int = 1234,
     *,
+    options: ApiOptions | None = None,
     task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve the API until cancelled; reports the bound port (port 0 works).
 
     Raises `ApiBindError` if it cannot listen on `host`:`port`.
     """
-    config = hypercorn_config(host, port)
-    app: Any = ApiApp(backend)  # hypercorn's scope types are narrower than ours
+    options = options or ApiOptions()
+    config = hypercorn_config(host, port, options)
+    # hypercorn's scope types are narrower than ours
+    app: Any = ApiApp(backend, tokens=options.tokens, body_timeout=options.body_timeout)
     failure: OSError | None = None
     async with trio.open_nursery() as nursery:
         try:
@@ -199,4 +294,4 @@ def _first_leaf(group: BaseExceptionGroup[OSError]) -> OSError:
     return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
 
 
-__all__ = ["ApiApp", "build_router", "hypercorn_config", "serve_api"]
+__all__ = ["ApiApp", "ApiOptions", "build_router", "hypercorn_config", "serve_api"]

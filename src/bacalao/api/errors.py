@@ -4,8 +4,10 @@
      ├─ BadRequest      400: a malformed body, query value or path
      │   ├─ InvalidSubmission  400 ValidationError: the job spec is wrong
      │   └─ AmbiguousNodeID    400 MultipleNodesFound: a prefix names several nodes
+     ├─ Unauthorized    401: no API token, or not one the node accepts
      ├─ NotFound        404: no such route or object
      ├─ MethodNotAllowed 405: the route exists for other methods
+     ├─ RequestTimeout  408: the body stopped arriving
      ├─ PayloadTooLarge 413: the body is over the limit
      └─ Conflict        409: the request clashes with the object's state
     ApiBindError        (an OSError) the server could not listen on its address
@@ -70,6 +72,20 @@ class InvalidSubmission(BadRequest):
     """Raised when a submitted job spec is wrong; the message names the field."""
 
     code = "ValidationError"
+
+
+class Unauthorized(ApiError):
+    """Raised when a request lacks a bearer token the node accepts."""
+
+    status = 401
+    code = "Unauthorized"
+
+
+class RequestTimeout(ApiError):
+    """Raised when a request body stalls for longer than the node waits."""
+
+    status = 408
+    code = "TimeOut"
 
 
 class NotFound(ApiError):
@@ -187,6 +203,8 @@ __all__ = [
     "MethodNotAllowed",
     "NotFound",
     "PayloadTooLarge",
+    "RequestTimeout",
+    "Unauthorized",
     "error_for",
     "validation_message",
 ]

@@ -4,7 +4,9 @@
 the whole body); `Response` is what it returns — a whole body, or a
 `stream` that writes the body in chunks (sent chunked, without a length).
 `read_body` and `send_response` are the only functions that touch ASGI's
-receive/send.
+receive/send; `read_body` gives up on a body that stops arriving for
+`timeout` seconds (a client must not hold a connection and its task by
+sending half a body).
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import trio
 from pydantic import BaseModel
 from pydantic_core import to_json
 
-from .errors import BadRequest, PayloadTooLarge
+from .errors import BadRequest, PayloadTooLarge, RequestTimeout
 from .query import Query
 
 Scope = MutableMapping[str, Any]
@@ -28,6 +31,7 @@ Write = Callable[[bytes], Awaitable[None]]
 Streamer = Callable[[Write], Awaitable[None]]
 
 MAX_BODY = 10 * 1024 * 1024
+BODY_TIMEOUT = 30.0  # seconds a request body may go without a byte arriving
 JSON_TYPE = "application/json"
 
 
@@ -98,15 +102,28 @@ def header_map(scope: Scope) -> dict[str, str]:
     return headers
 
 
-async def read_body(receive: Receive, headers: Mapping[str, str], limit: int) -> bytes:
-    """The whole request body; `PayloadTooLarge` as soon as it is over `limit`."""
+async def read_body(
+    receive: Receive,
+    headers: Mapping[str, str],
+    limit: int,
+    timeout: float = BODY_TIMEOUT,
+) -> bytes:
+    """The whole request body; `PayloadTooLarge` as soon as it is over `limit`,
+    `RequestTimeout` once `timeout` s pass without any of it arriving."""
     declared = headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
     chunks: list[bytes] = []
     size = 0
     while True:
-        message = await receive()
+        message: Message | None = None
+        with trio.move_on_after(timeout):
+            message = await receive()
+        if message is None:
+            raise RequestTimeout(
+                f"the request body stalled: nothing arrived for {timeout:g} s",
+                hint="send the whole body without pausing",
+            )
         if message["type"] != "http.request":
             break
         chunk = message.get("body", b"")
@@ -157,6 +174,7 @@ async def _send_stream(send: Send, stream: Streamer) -> None:
 
 
 __all__ = [
+    "BODY_TIMEOUT",
     "JSON_TYPE",
     "MAX_BODY",
     "Receive",

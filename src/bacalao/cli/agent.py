@@ -1,12 +1,12 @@
-"""`bacalao agent alive|version|node` and `bacalao id`: about the node the CLI
-talks to (`/api/v1/agent/*`)."""
+"""`bacalao agent alive|version|node|debug` and `bacalao id`: about the node
+the CLI talks to (`/api/v1/agent/*`)."""
 
 from __future__ import annotations
 
 import click
 
 from .context import api_options, client_for
-from .output import View, key_values, view_options
+from .output import View, key_values, output_option, render, view_options
 
 
 @click.group()
@@ -66,6 +66,21 @@ def agent_node(ctx: click.Context, view: View) -> None:
 
     info = client_for(ctx).agent_node()
     view.echo(info, lambda: describe_node(NodeState(Info=info)))
+
+
+@agent.command(
+    "debug",
+    epilog="""\b
+Examples:
+  bacalao agent debug
+  bacalao agent debug --output json""",
+)
+@output_option(("yaml", "json"))
+@api_options
+@click.pass_context
+def debug(ctx: click.Context, output: str) -> None:
+    """The node's counters: peers, gossip dropped, connections refused."""
+    click.echo(render(client_for(ctx).debug_info(), output))
 
 
 @click.command(

@@ -1,8 +1,11 @@
-"""Which node the CLI talks to, and the client for it.
+"""Which node the CLI talks to, how, and the client for it.
 
 `--api-host`/`--api-port` (env `BACALAO_API_HOST`/`BACALAO_API_PORT`) are
 given to the root command or to any client command; the nearest one wins.
-The client is imported only when a command needs it.
+`--api-host` may be a URL (`https://node.example:1234`). `--api-token`,
+`--tls`, `--cacert` and `--insecure` (env `BACALAO_API_TOKEN`,
+`BACALAO_TLS`, `BACALAO_CACERT`, `BACALAO_INSECURE`) are the root
+command's. The client is imported only when a command needs it.
 """
 
 from __future__ import annotations
@@ -24,17 +27,40 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 @dataclass
 class Target:
-    """The node's API address; `explicit` once set on the command line."""
+    """The node's API address and how to reach it; `explicit` once the
+    address is set on the command line."""
 
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     explicit: bool = False
+    token: str | None = None
+    tls: bool = False
+    cacert: str | None = None
+    insecure: bool = False
+
+    def set_host(self, value: str) -> None:
+        """Take an --api-host value: a host, or a URL with scheme and port."""
+        if "://" not in value:
+            self.host = value
+            return
+        from ..client_conn import parse_api_url
+
+        try:
+            tls, host, port = parse_api_url(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--api-host") from None
+        self.host = host
+        if tls is not None:
+            self.tls = tls
+        if port is not None:
+            self.port = port
 
 
 def _set_host(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
     if value is not None:
         target = ctx.ensure_object(Target)
-        target.host, target.explicit = value, True
+        target.set_host(value)
+        target.explicit = True
 
 
 def _set_port(ctx: click.Context, _param: click.Parameter, value: int | None) -> None:
@@ -66,7 +92,14 @@ def client_for(ctx: click.Context) -> Client:
     from ..client import Client
 
     target = ctx.ensure_object(Target)
-    return Client(target.host, target.port)
+    return Client(
+        target.host,
+        target.port,
+        token=target.token,
+        tls=target.tls,
+        cacert=target.cacert,
+        insecure=target.insecure,
+    )
 
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "Target", "api_options", "client_for"]

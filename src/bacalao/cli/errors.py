@@ -4,7 +4,8 @@
      └─ JobFailed   the job ran and ended Failed or Stopped
 
 `as_cli_error` turns anything a command raised into a `CliError`: client
-errors keep their message and hint, anything unexpected is named by type.
+errors keep their message and hint (a 401 gets the CLI's own: which flag
+carries the token), anything unexpected is named by type.
 Set `BACALAO_DEBUG=1` to see the traceback of an unexpected error instead.
 """
 
@@ -16,6 +17,8 @@ from typing import IO, Any
 import click
 
 from ..client_errors import ClientError
+
+TOKEN_HINT = "pass the node's API token with --api-token or BACALAO_API_TOKEN"
 
 
 class CliError(click.ClickException):
@@ -46,7 +49,7 @@ def as_cli_error(exc: Exception) -> CliError:
     if isinstance(exc, CliError):
         return exc
     if isinstance(exc, ClientError):
-        return CliError(exc.message, exc.hint)
+        return CliError(exc.message, TOKEN_HINT if exc.status == 401 else exc.hint)
     reason = str(exc) or "no details"
     return CliError(
         f"unexpected {type(exc).__name__}: {reason}",

@@ -25,6 +25,7 @@ from .legacy import legacy_describe, legacy_get, legacy_list
 from .nodes import node
 from .run import docker, legacy_run, wasm
 from .serve import devstack, serve
+from .swarm_key import swarm_key
 from .version import version
 
 
@@ -75,7 +76,8 @@ Examples:
     envvar="BACALAO_API_HOST",
     default=DEFAULT_HOST,
     show_default=True,
-    help="Host of the node's API [env: BACALAO_API_HOST].",
+    help="Host of the node's API, or its URL (https://host:port) "
+    "[env: BACALAO_API_HOST].",
 )
 @click.option(
     "--api-port",
@@ -85,18 +87,74 @@ Examples:
     show_default=True,
     help="Port of the node's API [env: BACALAO_API_PORT].",
 )
+@click.option(
+    "--api-token",
+    envvar="BACALAO_API_TOKEN",
+    default=None,
+    metavar="TOKEN",
+    help="Token the node's API wants (sent as a bearer token) "
+    "[env: BACALAO_API_TOKEN].",
+)
+@click.option(
+    "--tls",
+    is_flag=True,
+    envvar="BACALAO_TLS",
+    help="Talk https to the node (as an https:// --api-host does) [env: BACALAO_TLS].",
+)
+@click.option(
+    "--cacert",
+    envvar="BACALAO_CACERT",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="Trust the node's certificate if this PEM file (e.g. its self-signed "
+    "certificate) vouches for it [env: BACALAO_CACERT].",
+)
+@click.option(
+    "--insecure",
+    is_flag=True,
+    envvar="BACALAO_INSECURE",
+    help="Do not check the node's certificate (https only; for testing).",
+)
 @click.pass_context
-def cli(ctx: click.Context, api_host: str, api_port: int) -> None:
+def cli(
+    ctx: click.Context,
+    api_host: str,
+    api_port: int,
+    api_token: str | None,
+    tls: bool,
+    cacert: str | None,
+    insecure: bool,
+) -> None:
     """bacalao: run compute jobs on a peer-to-peer network (Bacalhau's API)."""
     source = ctx.get_parameter_source
     explicit = any(
         source(name) == click.core.ParameterSource.COMMANDLINE
         for name in ("api_host", "api_port")
     )
-    ctx.obj = Target(api_host, api_port, explicit)
+    target = Target(
+        port=api_port,
+        explicit=explicit,
+        token=api_token or None,
+        tls=tls,
+        cacert=cacert,
+        insecure=insecure,
+    )
+    target.set_host(api_host)
+    ctx.obj = target
 
 
-for command in (docker, wasm, job, node, agent, config, serve, devstack, version):
+for command in (
+    docker,
+    wasm,
+    job,
+    node,
+    agent,
+    config,
+    serve,
+    devstack,
+    swarm_key,
+    version,
+):
     cli.add_command(command)
 cli.add_command(node_id, "id")
 for name, legacy in (

@@ -3,7 +3,9 @@
 Both hand over to code that blocks until SIGINT/SIGTERM: `bacalao.node.serve`
 and `bacalao.devstack.main`, imported only when the command runs. A flag
 left out is not passed on, so the repo's config.yaml and BACALAO_* env
-still apply (defaults < file < env < flags).
+still apply (defaults < file < env < flags). Control files (swarm key,
+allow-list, tokens, TLS) are read and checked before the node starts; a
+node that cannot start says why in one line, naming the file at fault.
 """
 
 from __future__ import annotations
@@ -45,14 +47,17 @@ def _api_address(
 
 
 def _load(repo: Path, flags: dict[str, Any]) -> Any:
-    """The node's config; `CliError` naming the setting at fault."""
+    """The node's config, control files read; `CliError` naming the setting
+    or file at fault."""
     import yaml
     from pydantic import ValidationError
 
-    from ..config import load_config
+    from ..config import CONFIG_FILE, load_config
+    from ..controls import resolve_controls
+    from ..startup import StartupError
 
     try:
-        return load_config(repo, **flags)
+        return resolve_controls(load_config(repo, **flags))
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
@@ -60,8 +65,30 @@ def _load(repo: Path, flags: dict[str, Any]) -> Any:
             f"invalid node setting {where}: {first['msg']}",
             f"check the flag, BACALAO_{where.upper()} and {repo}/config.yaml",
         ) from None
-    except (ValueError, OSError, yaml.YAMLError) as exc:
+    except StartupError as exc:
+        raise CliError(exc.problem, exc.fix) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        raise CliError(
+            f"{repo / CONFIG_FILE} is not valid YAML ({problem}{line})",
+            "fix it, or move it away to start with the defaults",
+        ) from None
+    except (ValueError, OSError) as exc:
         raise CliError(f"cannot load the node's config: {exc}") from None
+
+
+def _run(module: str, function: str, *args: Any, **kwargs: Any) -> None:
+    """Call `bacalao.<module>.<function>(*args, **kwargs)`; a `StartupError`
+    becomes the one-line `CliError` it is."""
+    from ..startup import StartupError
+
+    target = getattr(importlib.import_module(f"bacalao.{module}"), function)
+    try:
+        target(*args, **kwargs)
+    except StartupError as exc:
+        raise CliError(exc.problem, exc.fix) from None
 
 
 @click.command(
@@ -119,6 +146,53 @@ Examples:
     metavar="LIST",
     help="Engines to offer, e.g. docker,wasm.",
 )
+@click.option(
+    "--swarm-key",
+    "swarm_key_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Private network: talk only to nodes with this swarm.key file "
+    "(make one with `bacalao swarm-key generate`).",
+)
+@click.option(
+    "--allow-peer",
+    "allow_peers",
+    multiple=True,
+    metavar="PEER_ID",
+    help="Let only listed peers connect (repeatable).",
+)
+@click.option(
+    "--allow-peers-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Let only the peers in FILE connect (one peer ID a line, # comments).",
+)
+@click.option(
+    "--api-token",
+    "api_tokens",
+    multiple=True,
+    metavar="TOKEN",
+    help="Require this bearer token on the API (repeatable; "
+    "env BACALAO_API_TOKENS, comma-separated).",
+)
+@click.option(
+    "--api-tokens-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Require one of the tokens in FILE (one a line) on the API.",
+)
+@click.option(
+    "--tls-cert",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Serve the API over https with this PEM certificate (with --tls-key).",
+)
+@click.option(
+    "--tls-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The PEM private key of --tls-cert.",
+)
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -133,9 +207,23 @@ def serve(
     compute: bool | None,
     allow_noop: bool | None,
     engines: str | None,
+    swarm_key_file: Path | None,
+    allow_peers: tuple[str, ...],
+    allow_peers_file: Path | None,
+    api_tokens: tuple[str, ...],
+    api_tokens_file: Path | None,
+    tls_cert: Path | None,
+    tls_key: Path | None,
 ) -> None:
     """Run a node (orchestrator and compute) until Ctrl+C."""
     flags: dict[str, Any] = {
+        "swarm_key_file": swarm_key_file,
+        "allow_peers": list(allow_peers) or None,
+        "allow_peers_file": allow_peers_file,
+        "api_tokens": list(api_tokens) or None,
+        "api_tokens_file": api_tokens_file,
+        "tls_cert": tls_cert,
+        "tls_key": tls_key,
         "peers": list(peers) or None,
         "swarm_host": swarm_host,
         "swarm_port": swarm_port,
@@ -147,8 +235,7 @@ def serve(
         **_api_address(ctx, api_host, api_port),
     }
     config = _load(repo.expanduser(), flags)
-    node = importlib.import_module("bacalao.node")
-    node.serve(config)
+    _run("node", "serve", config)
 
 
 @click.command(
@@ -174,14 +261,43 @@ Examples:
     help="Folder for the nodes' repos (default: a temporary folder).",
 )
 @click.option("--allow-noop", is_flag=True, help="Offer the noop engine on every node.")
+@click.option(
+    "--swarm-key",
+    "swarm_key_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Make the nodes a private network sharing this swarm.key file.",
+)
 def devstack(
-    nodes: int, api_port: int, repo_base: Path | None, allow_noop: bool
+    nodes: int,
+    api_port: int,
+    repo_base: Path | None,
+    allow_noop: bool,
+    swarm_key_file: Path | None,
 ) -> None:
     """Run several nodes on this machine, joined to each other, until Ctrl+C."""
-    stack = importlib.import_module("bacalao.devstack")
-    stack.main(
-        nodes=nodes, api_port=api_port, repo_base=repo_base, allow_noop=allow_noop
+    private = (
+        {} if swarm_key_file is None else {"swarm_key": _read_swarm_key(swarm_key_file)}
     )
+    _run(
+        "devstack",
+        "main",
+        nodes=nodes,
+        api_port=api_port,
+        repo_base=repo_base,
+        allow_noop=allow_noop,
+        **private,
+    )
+
+
+def _read_swarm_key(path: Path) -> str:
+    from ..p2p.exceptions import InvalidSwarmKey
+    from ..p2p.swarm_key import GENERATE_HINT, read_swarm_key
+
+    try:
+        return read_swarm_key(path.expanduser())
+    except InvalidSwarmKey as exc:
+        raise CliError(str(exc), GENERATE_HINT) from None
 
 
 __all__ = ["devstack", "serve"]

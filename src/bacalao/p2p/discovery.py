@@ -7,7 +7,8 @@ dials its bootstrap peers (retrying with backoff for as long as it runs),
 exchanges peers with whoever it connects to, and keeps dialing known peers
 until it holds `target_peers` connections. A 3-node swarm whose nodes only
 know node 0 thus becomes fully connected within one exchange, and a node
-that restarts finds its way back through any peer it still knows.
+that restarts finds its way back through any peer it still knows. Peers
+the node's allow-list leaves out (`admits`) are neither recorded nor dialed.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,8 +87,10 @@ class Discovery:
         *,
         target_peers: int = 8,
         interval: float = 2.0,
+        admits: Callable[[str], bool] = lambda _peer: True,
     ) -> None:
         self._host = host
+        self._admits = admits
         self._rpc = rpc
         self._me = me
         self._bootstrap = bootstrap
@@ -104,7 +108,7 @@ class Discovery:
 
     def learn(self, record: PeerRecord) -> None:
         """Note a peer heard of elsewhere (e.g. node-info gossip)."""
-        if record.ID == self._me.ID:
+        if record.ID == self._me.ID or not self._admits(record.ID):
             return
         if self.book.add(record):
             self._wake.set()
@@ -172,6 +176,9 @@ class Discovery:
             return
         peer = str(info.peer_id.to_base58())
         if peer == self._me.ID:
+            return
+        if not self._admits(peer):
+            log.warning("not dialing bootstrap peer %s: not on the allow-list", addr)
             return
         delay = 0.25
         while True:

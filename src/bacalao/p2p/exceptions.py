@@ -7,7 +7,11 @@ The hierarchy::
      │   └─ FrameTooLarge   a frame header announcing more than the limit
      ├─ PeerUnreachable     no connection or stream could be opened to a peer
      ├─ RpcTimeout          a peer did not answer within the deadline
-     └─ RemoteError         a peer answered with an error (carries its code)
+     ├─ RemoteError         a peer answered with an error (carries its code)
+     ├─ ListenError         the swarm could not listen on its address
+     └─ KeyFileError        a key file (identity, swarm key) cannot be used
+         ├─ InvalidIdentityKey  REPO/identity.key is unreadable or malformed
+         └─ InvalidSwarmKey     a swarm.key file is not a valid private-network key
 
 libp2p's own exceptions never leave this package: they are translated into
 these where they enter our code.
@@ -59,3 +63,36 @@ class RemoteError(P2PError):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+
+
+class ListenError(P2PError):
+    """Raised by `Swarm.run` when it cannot listen for peers on its address;
+    `errno` is the socket error's code when known."""
+
+    def __init__(self, address: str, reason: str, errno: int | None = None) -> None:
+        super().__init__(f"cannot listen for peers on {address}: {reason}")
+        self.address = address
+        self.reason = reason
+        self.errno = errno
+
+
+class KeyFileError(P2PError, ValueError):
+    """Raised when a key file cannot be read or does not hold a valid key.
+
+    `path` names the file (or is None for a key given inline), `reason`
+    says what is wrong with it.
+    """
+
+    def __init__(self, path: str | None, reason: str) -> None:
+        where = path if path is not None else "the key"
+        super().__init__(f"{where}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class InvalidIdentityKey(KeyFileError):
+    """Raised when the node's identity key file is unreadable or malformed."""
+
+
+class InvalidSwarmKey(KeyFileError):
+    """Raised when a swarm key (file or hex text) is not a valid 32-byte PSK."""

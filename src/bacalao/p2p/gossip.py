@@ -3,7 +3,12 @@
 Gossip is lossy and fire-and-forget. Every message on a topic is one pydantic
 model encoded as JSON and signed by its sender (strict signing). A message
 that does not decode, or that a topic's `check` refuses (e.g. a node-info
-claiming another node's ID), is dropped and logged and never forwarded.
+claiming another node's ID), is dropped and never forwarded; it is
+counted per topic and per author (messages are signed, so the author is
+known even when another peer relays them), and logged at most once per
+author per minute: a hostile peer must not fill the disk with warnings.
+A message written by a peer the node's allow-list leaves out is dropped
+too, even when an allowed peer relays it.
 
 Each subscription is drained by its own task that hands the decoded model to
 the topic's handler at once, so py-libp2p's small per-subscription queue
@@ -21,6 +26,8 @@ from typing import Any, Generic, TypeVar
 import trio
 from libp2p.peer.id import ID
 from pydantic import BaseModel, ValidationError
+
+from .ratelog import PeerCounts, PeerLog
 
 log = logging.getLogger(__name__)
 
@@ -50,22 +57,65 @@ class Topic(Generic[M]):
 
 @dataclass
 class GossipStats:
-    """Counters of one node's gossip traffic (a snapshot is a copy)."""
+    """Counters of one node's gossip traffic (`Gossip.stats` is live,
+    `Gossip.statistics()` a copy).
+
+    `invalid_by_topic` and `invalid_by_peer` break `dropped_invalid` down
+    (by peer: for the 1024 peers heard of last); `dropped_unlisted` counts
+    messages written by peers the allow-list leaves out.
+    """
 
     published: int = 0
     delivered: int = 0
     dropped_invalid: int = 0
+    dropped_unlisted: int = 0
+    invalid_by_topic: dict[str, int] = field(default_factory=dict)
+    invalid_by_peer: dict[str, int] = field(default_factory=dict)
 
 
 class Gossip:
-    """Publishes and subscribes typed topics on one py-libp2p `Pubsub`."""
+    """Publishes and subscribes typed topics on one py-libp2p `Pubsub`.
 
-    def __init__(self, pubsub: Any, own_id: str) -> None:
+    `admits(peer_id)` says whether messages written by a peer are taken
+    (the node's allow-list); by default every peer's are.
+    """
+
+    def __init__(
+        self,
+        pubsub: Any,
+        own_id: str,
+        *,
+        admits: Callable[[str], bool] = lambda _peer: True,
+    ) -> None:
         self._pubsub = pubsub
         self._own_id = own_id
-        self.stats = GossipStats()
+        self._admits = admits
+        self._invalid_by_peer = PeerCounts()
+        self.stats = GossipStats(invalid_by_peer=self._invalid_by_peer.live)
+        self._log_invalid = PeerLog(log)
         # messages the validator decoded, for the reader (each is decoded once)
         self._decoded: OrderedDict[tuple[str, bytes, bytes], BaseModel] = OrderedDict()
+
+    def statistics(self) -> GossipStats:
+        """A snapshot of the counters."""
+        stats = self.stats
+        return GossipStats(
+            published=stats.published,
+            delivered=stats.delivered,
+            dropped_invalid=stats.dropped_invalid,
+            dropped_unlisted=stats.dropped_unlisted,
+            invalid_by_topic=dict(stats.invalid_by_topic),
+            invalid_by_peer=self._invalid_by_peer.snapshot(),
+        )
+
+    def _refuse(self, topic: str, author: str, reason: str) -> None:
+        stats = self.stats
+        stats.dropped_invalid += 1
+        stats.invalid_by_topic[topic] = stats.invalid_by_topic.get(topic, 0) + 1
+        self._invalid_by_peer.add(author)
+        self._log_invalid(
+            author, "dropped invalid %s message from %s: %s", topic, author, reason
+        )
 
     async def publish(self, topic: Topic[M], message: M) -> None:
         await self._pubsub.publish(topic.name, message.model_dump_json().encode())
@@ -88,16 +138,13 @@ class Gossip:
             origin = _peer_of(msg)
             if origin == self._own_id:
                 return True
+            if not self._admits(origin):
+                self.stats.dropped_unlisted += 1
+                return False
             try:
                 message = topic.decode(origin, msg.data)
             except (ValidationError, ValueError) as exc:
-                self.stats.dropped_invalid += 1
-                log.warning(
-                    "dropped invalid %s message from %s: %s",
-                    topic.name,
-                    sender,
-                    _one_line(exc),
-                )
+                self._refuse(topic.name, origin, _one_line(exc))
                 return False
             self._decoded[_key(topic, msg)] = message
             while len(self._decoded) > DECODED_KEPT:

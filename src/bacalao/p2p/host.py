@@ -2,8 +2,9 @@
 
 `Swarm` is the one object the rest of bacalao uses to reach other nodes.
 It builds a py-libp2p host (ed25519 identity, Noise, Yamux, TCP, optional
-private-network key), gossipsub tuned for our message rates, the RPC layer
-and peer discovery, and runs them all in its `run` nursery.
+private-network key, optional peer allow-list), gossipsub tuned for our
+message rates, the RPC layer and peer discovery, and runs them all in its
+`run` nursery.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from multiaddr import Multiaddr
 from pydantic import BaseModel, Field
 
 from .discovery import Discovery, PeerRecord
+from .exceptions import ListenError
+from .gate import PeerGate, guard_host
 from .gossip import Gossip
 from .identity import load_or_create_key, peer_id_of, sign
 from .libp2p_fixes import (
@@ -36,6 +39,7 @@ from .libp2p_fixes import (
     remember_peer_records,
 )
 from .rpc import Rpc
+from .swarm_key import check_hex_key
 
 atomic_yamux_writes()
 remember_peer_records()
@@ -56,6 +60,7 @@ class SwarmConfig(BaseModel):
     swarm_key: str | None = None  # 64 hex chars: a private network's PSK
     target_peers: int = Field(8, ge=1)
     gossip_heartbeat: float = Field(1.0, gt=0)
+    allow_peers: list[str] | None = None  # None: any peer may connect
 
 
 class Swarm:
@@ -65,9 +70,10 @@ class Swarm:
         self.config = config
         self._key = load_or_create_key(repo)
         self.peer_id = peer_id_of(self._key)
+        psk = None if config.swarm_key is None else check_hex_key(config.swarm_key)
         self.host = new_host(
             key_pair=self._key,
-            psk=config.swarm_key,
+            psk=psk,
             muxer_preference="YAMUX",
             # peers are found and kept by our Discovery; libp2p's auto-connector
             # would otherwise redial every peer it ever saw, every 30 s
@@ -85,9 +91,11 @@ class Swarm:
             max_messages_per_topic_per_second=10_000.0,
             time_to_live=30,
         )
+        self.gate = PeerGate(config.allow_peers)
+        guard_host(self.host, self.gate)
         self.pubsub = TolerantPubsub(self.host, self.gossipsub)
         self.rpc = Rpc(self.host)
-        self.gossip = Gossip(self.pubsub, self.peer_id)
+        self.gossip = Gossip(self.pubsub, self.peer_id, admits=self.gate.allows)
         self.discovery: Discovery | None = None
         self.addrs: list[str] = []
 
@@ -119,6 +127,7 @@ class Swarm:
                 PeerRecord(ID=self.peer_id, Addrs=self.addrs),
                 self.config.bootstrap,
                 target_peers=self.config.target_peers,
+                admits=self.gate.allows,
             )
             try:
                 await nursery.start(self.discovery.run)
@@ -145,6 +154,9 @@ class Swarm:
                 await stack.enter_async_context(background_trio_service(self.gossipsub))
                 await self.pubsub.wait_until_ready()
                 self.addrs = announce_addrs(self.host.get_addrs())
+                if not self.addrs:  # py-libp2p logs a failed listen and goes on
+                    host, port = self.config.listen_host, self.config.port
+                    raise ListenError(f"{host}:{port}", *_bind_problem(host, port))
                 task_status.started()
                 await trio.sleep_forever()
 
@@ -195,6 +207,18 @@ def announce_addrs(bound: list[Multiaddr]) -> list[str]:
         else:
             out.append(text)
     return list(dict.fromkeys(out))
+
+
+def _bind_problem(host: str, port: int) -> tuple[str, int | None]:
+    """Why `host`:`port` cannot be listened on (and the errno), found by
+    trying it."""
+    try:
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((host, port))
+    except OSError as exc:
+        return (exc.strerror or str(exc)).lower(), exc.errno
+    return "the listener did not start", None
 
 
 def _local_ips() -> list[str]:

@@ -14,17 +14,21 @@ from libp2p.crypto.ed25519 import create_new_key_pair
 from libp2p.crypto.keys import KeyPair
 from libp2p.peer.id import ID
 
+from .exceptions import InvalidIdentityKey
+
 KEY_FILE = "identity.key"
 SEED_BYTES = 32
 
 
 def load_or_create_key(repo: Path) -> KeyPair:
-    """Return the key pair stored in `repo`, creating it on first use."""
+    """Return the key pair stored in `repo`, creating it on first use.
+
+    Raises `InvalidIdentityKey` if the file holds no key, `OSError` if it
+    cannot be read or written.
+    """
     path = repo / KEY_FILE
     if path.exists():
-        seed = bytes.fromhex(path.read_text().strip())
-        if len(seed) != SEED_BYTES:
-            raise ValueError(f"{path}: expected a {SEED_BYTES}-byte hex seed")
+        seed = read_seed(path)
     else:
         repo.mkdir(parents=True, exist_ok=True)
         seed = secrets.token_bytes(SEED_BYTES)
@@ -34,6 +38,25 @@ def load_or_create_key(repo: Path) -> KeyPair:
             f.write(seed.hex() + "\n")
         tmp.replace(path)
     return create_new_key_pair(seed)
+
+
+def read_seed(path: Path) -> bytes:
+    """The seed in an identity key file; `InvalidIdentityKey` if it is not
+    a key, `OSError` if it cannot be read."""
+    return parse_seed(path.read_bytes(), str(path))
+
+
+def parse_seed(data: bytes, source: str | None = None) -> bytes:
+    """The seed in identity key file contents (hex, one line)."""
+    try:
+        seed = bytes.fromhex(data.decode("ascii").strip())
+    except (UnicodeDecodeError, ValueError):
+        raise InvalidIdentityKey(source, "not a hex-encoded key") from None
+    if len(seed) != SEED_BYTES:
+        raise InvalidIdentityKey(
+            source, f"a {len(seed)}-byte hex key where a {SEED_BYTES}-byte one belongs"
+        )
+    return seed
 
 
 def peer_id_of(key_pair: KeyPair) -> str:
