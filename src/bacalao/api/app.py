@@ -46,6 +46,7 @@ from .http import (
     Response,
     Scope,
     Send,
+    body_chunks,
     header_map,
     read_body,
     send_response,
@@ -137,7 +138,12 @@ class ApiApp:
             segments = _segments(scope)
             self.tokens.check(method, segments, headers)
             handler, params = self.router.match(method, segments)
-            body = await read_body(receive, headers, self.max_body, self.body_timeout)
+            streamed = getattr(handler, "streams_body", False)
+            body = (
+                b""
+                if streamed
+                else await read_body(receive, headers, self.max_body, self.body_timeout)
+            )
             request = Request(
                 method=method,
                 path=scope["path"],
@@ -145,6 +151,9 @@ class ApiApp:
                 headers=headers,
                 body=body,
                 params=params,
+                chunks=partial(body_chunks, receive, self.body_timeout)
+                if streamed
+                else None,
             )
             response = await handler(request)
         except Exception as exc:

@@ -12,9 +12,9 @@ sending half a body).
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import trio
 from pydantic import BaseModel
@@ -23,6 +23,7 @@ from pydantic_core import to_json
 from .errors import BadRequest, PayloadTooLarge, RequestTimeout
 from .query import Query
 
+T = TypeVar("T")
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -45,6 +46,8 @@ class Request:
     headers: Mapping[str, str]
     body: bytes = b""
     params: Mapping[str, str] = field(default_factory=dict)
+    # the body as it arrives, for routes marked with `streams_body`
+    chunks: Callable[[], AsyncIterator[bytes]] | None = None
 
     def header(self, name: str, default: str = "") -> str:
         return self.headers.get(name.lower(), default)
@@ -115,6 +118,19 @@ async def read_body(
         raise _too_large(limit)
     chunks: list[bytes] = []
     size = 0
+    async for chunk in body_chunks(receive, timeout):
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def body_chunks(
+    receive: Receive, timeout: float = BODY_TIMEOUT
+) -> AsyncIterator[bytes]:
+    """The request body as it arrives, chunk by chunk (for routes that
+    stream it, e.g. uploads); `RequestTimeout` if it stalls for `timeout`."""
     while True:
         message: Message | None = None
         with trio.move_on_after(timeout):
@@ -125,15 +141,19 @@ async def read_body(
                 hint="send the whole body without pausing",
             )
         if message["type"] != "http.request":
-            break
+            return
         chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
+        if chunk:
+            yield chunk
         if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
+            return
+
+
+def streams_body(handler: T) -> T:
+    """Mark a route handler that reads the body itself (`Request.chunks`)
+    instead of receiving it whole; it then has no size limit of the app's."""
+    handler.streams_body = True  # type: ignore[attr-defined]
+    return handler
 
 
 def _too_large(limit: int) -> PayloadTooLarge:
