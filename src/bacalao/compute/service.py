@@ -20,6 +20,7 @@ from pathlib import Path
 import trio
 
 from ..config import NodeConfig
+from ..dataplane import DataPlane
 from ..executors.base import ExecutionRequest, Executor, OutputLimits
 from ..executors.exceptions import ExecutorError
 from ..models.execution import Execution, RunCommandResult
@@ -42,8 +43,9 @@ from ..p2p.exceptions import P2PError
 from ..p2p.gossip import Gossip
 from ..p2p.rpc import HandlerError, Rpc
 from ..protocol import ASK_BID, BIDS, CANCEL, LOGS, OPEN_BID
-from ..publishers import publish
-from ..storage import StorageError, stage_inputs
+from ..publishers.base import PublishRequest
+from ..publishers.exceptions import PublishError
+from ..storage.exceptions import StorageError
 from .bidder import Offer, decide
 from .capacity import Capacity
 from .executions import LocalExecutions
@@ -87,6 +89,7 @@ class Compute:
         on_capacity_change: Callable[[], None],
         node_info: Callable[[], NodeInfo],
         gossip: Gossip,
+        data: DataPlane,
     ) -> None:
         self.node_id = node_id
         self.rpc = rpc
@@ -104,10 +107,14 @@ class Compute:
         self._answers: OrderedDict[str, Bid] = OrderedDict()
         self._results_root = config.repo / "executions"
         self._nursery: trio.Nursery | None = None
+        self.data = data
+        assert data.sources is not None
+        assert data.publishers is not None
         self.offer = Offer(
             engines=frozenset(executors),
-            storage=frozenset(_storage_types(config)),
-            publishers=frozenset(_publisher_types()),
+            storage=frozenset(data.sources.types),
+            publishers=frozenset(data.publishers.types),
+            data=data,
         )
         rpc.register(ASK_BID, self._on_ask_bid)
         rpc.register(CANCEL, self._on_cancel)
@@ -275,7 +282,7 @@ class Compute:
                 await self._report(
                     execution, local.requester, E.Cancelled, local.cancel_reason
                 )
-        except (ExecutorError, StorageError) as exc:
+        except (ExecutorError, StorageError, PublishError) as exc:
             await self._report(execution, local.requester, E.Failed, str(exc))
         except Exception as exc:
             log.exception("execution %s failed unexpectedly", execution.ID)
@@ -306,12 +313,10 @@ class Compute:
         await trio.to_thread.run_sync(
             lambda: results.mkdir(parents=True, exist_ok=True)
         )
+        assert self.data.sources is not None
+        assert self.data.publishers is not None
         try:
-            inputs = await stage_inputs(
-                job.task.InputSources,
-                work,
-                allowed_local_paths=self.config.allowed_local_paths,
-            )
+            inputs = await self.data.sources.stage(job.task.InputSources, work)
             timeouts = job.task.Timeouts
             request = ExecutionRequest(
                 execution_id=execution.ID,
@@ -331,13 +336,20 @@ class Compute:
             )
             executor = self.executors[job.task.Engine.Type.lower()]
             result = await executor.run(request)
+            published = await self.data.publishers.publish(
+                PublishRequest(
+                    spec=job.task.Publisher,
+                    results_dir=results,
+                    scratch=work / "publish",
+                    execution_id=execution.ID,
+                    job_id=execution.JobID,
+                    node_id=self.node_id,
+                )
+            )
         finally:
             await trio.to_thread.run_sync(
                 lambda: shutil.rmtree(work, ignore_errors=True)
             )
-        published = publish(
-            job.task.Publisher.Type, execution.ID, results, self._api_base()
-        )
         return result, published
 
     async def _report(
@@ -363,15 +375,3 @@ class Compute:
         )
         with trio.CancelScope(shield=True):
             await self.sender.send(requester, update)
-
-
-def _storage_types(config: NodeConfig) -> tuple[str, ...]:
-    from ..storage import supported
-
-    return supported(config.allowed_local_paths)
-
-
-def _publisher_types() -> tuple[str, ...]:
-    from ..publishers import SUPPORTED
-
-    return SUPPORTED
