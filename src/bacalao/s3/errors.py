@@ -37,8 +37,8 @@ def explain(exc: BaseException) -> str:
         ConnectTimeoutError,
         EndpointConnectionError,
         ReadTimeoutError,
-        ResponseParserError,
     )
+    from botocore.parsers import ResponseParserError
 
     if isinstance(exc, ClientError):
         return _client_error(exc.response)

@@ -167,6 +167,7 @@ class S3Service:
             region_name=where.region,
         )
         config = AioConfig(
+            signature_version="s3v4",
             retries={"max_attempts": 3, "mode": "standard"},
             connect_timeout=10,
             read_timeout=60,

@@ -67,7 +67,8 @@ async def get_to_file(
     digest = hashlib.sha256() if sha256 is not None else None
     size = 0
     path.parent.mkdir(parents=True, exist_ok=True)
-    async with response["Body"] as body:
+    body = response["Body"]
+    async with body:  # releases the connection, also on failure
         with path.open("wb") as file:
             while chunk := await body.read(CHUNK):
                 file.write(chunk)

@@ -150,15 +150,20 @@ class UrlSource:
     async def _save(self, url: str, response: Any, path: Path) -> None:
         limit = self._config.max_bytes
         size = 0
+        # Past the limit, cancel the scope and let the next read inside httpx
+        # raise: stopping in this loop's body would strand its generators.
         async with await trio.open_file(path, "wb") as file:
-            async for chunk in response.aiter_raw():
-                size += len(chunk)
-                if size > limit:
-                    raise StorageError(
-                        f"input {url}: larger than this node downloads "
-                        f"({format_bytes(limit)})"
-                    )
-                await file.write(chunk)
+            with trio.CancelScope() as scope:
+                async for chunk in response.aiter_raw():
+                    size += len(chunk)
+                    if size > limit:
+                        scope.cancel()
+                        continue
+                    await file.write(chunk)
+        if scope.cancelled_caught:
+            raise StorageError(
+                f"input {url}: larger than this node downloads ({format_bytes(limit)})"
+            )
 
 
 def build(ctx: PluginContext) -> InputSourcePlugin:
