@@ -164,5 +164,6 @@ async def test_presigned_urls_need_no_credentials(
 def test_params_are_checked_without_io():
     assert check_params({"Key": "k"}).param == "Bucket"  # type: ignore[union-attr]
     endpoint = check_params({"Bucket": "b", "Endpoint": "ftp://x"})
-    assert endpoint is not None and endpoint.param == "Endpoint"
+    assert endpoint is not None
+    assert endpoint.param == "Endpoint"
     assert check_params({"bucket": "b", "compress": True}) is None

@@ -166,9 +166,11 @@ def test_params_are_checked_without_io():
     assert check_params({"Key": "k"}).param == "Bucket"  # type: ignore[union-attr]
     assert check_params({"Bucket": "b", "Filter": "("}).param == "Filter"  # type: ignore[union-attr]
     bad_sum = check_params({"Bucket": "b", "Key": "k", "ChecksumSHA256": "abc"})
-    assert bad_sum is not None and bad_sum.param == "ChecksumSHA256"
+    assert bad_sum is not None
+    assert bad_sum.param == "ChecksumSHA256"
     on_prefix = check_params({"Bucket": "b", "Key": "d/", "VersionID": "v1"})
-    assert on_prefix is not None and on_prefix.param == "VersionID"
+    assert on_prefix is not None
+    assert on_prefix.param == "VersionID"
     assert check_params({"bucket": "b", "key": "k", "region": "eu-west-1"}) is None
     plugin = S3InputSource(None, S3Config())
     assert "Bucket" in (plugin.refusal(s3_input("", "k")) or "")
