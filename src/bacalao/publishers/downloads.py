@@ -57,4 +57,5 @@ async def _tree(s3: S3Service, where: Any, bucket: str, prefix: str) -> SpecConf
         if path is not None:
             url = await s3.presign(where, bucket, key)
             files.append({"Path": path, "URL": url, "Size": size})
-    return SpecConfig(Type=URL_FILES, Params={"Files": files})
+    name = prefix.rstrip("/").rpartition("/")[2] or bucket
+    return SpecConfig(Type=URL_FILES, Params={"Name": name, "Files": files})
