@@ -12,6 +12,7 @@ import signal
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -88,21 +89,27 @@ def main(
     api_port: int = 1234,
     repo_base: Path | None = None,
     allow_noop: bool = False,
+    **settings: Any,
 ) -> None:
-    """Run a devstack until SIGINT/SIGTERM (the `bacalao devstack` command)."""
+    """Run a devstack until SIGINT/SIGTERM (the `bacalao devstack` command);
+    `settings` are node config keys every node gets (e.g. s3_endpoint)."""
     logging.basicConfig(
         level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
-    trio.run(_main, nodes, api_port, repo_base, allow_noop)
+    trio.run(partial(_main, nodes, api_port, repo_base, allow_noop, settings))
 
 
 async def _main(
-    nodes: int, api_port: int, repo_base: Path | None, allow_noop: bool
+    nodes: int,
+    api_port: int,
+    repo_base: Path | None,
+    allow_noop: bool,
+    settings: dict[str, Any],
 ) -> None:
     with tempfile.TemporaryDirectory(prefix="bacalao-devstack-") as tmp:
         base = repo_base or Path(tmp)
         async with open_devstack(
-            nodes, base, api_port=api_port, allow_noop=allow_noop
+            nodes, base, api_port=api_port, allow_noop=allow_noop, **settings
         ) as handles:
             _print_banner(handles, base)
             with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
