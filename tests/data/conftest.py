@@ -113,3 +113,7 @@ async def s3(moto: Moto, s3_env: None) -> AsyncIterator[S3Service]:
 def web() -> Iterator[LoopbackServer]:
     with LoopbackServer() as server:
         yield server
+
+
+# the in-process swarms of the integration tests, for end-to-end data tests
+from ..integration.conftest import devstack, docker_engine  # noqa: E402, F401
