@@ -17,7 +17,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from s3_common import MiB, boto3_client, env, line, moto_server, rate, report, reset_peak, run_worker
+from s3_common import (
+    MiB,
+    boto3_client,
+    env,
+    line,
+    moto_server,
+    rate,
+    report,
+    reset_peak,
+    run_worker,
+)
 
 HERE = Path(__file__).resolve()
 

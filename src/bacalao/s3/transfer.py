@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import io
 import os
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ CHUNK = 1024 * 1024
 class Limits:
     """How an upload or a batch of transfers is cut up."""
 
-    part_size: int = 8 * CHUNK
+    part_size: int = 5 * CHUNK
     multipart_threshold: int = 8 * CHUNK
     concurrency: int = 8
     upload_parts: int = 2
@@ -129,12 +130,11 @@ async def _upload_parts(
     count = -(-size // limits.part_size)
 
     async def one(number: int) -> dict[str, Any]:
-        with path.open("rb") as file:
-            file.seek((number - 1) * limits.part_size)
-            data = file.read(limits.part_size)
-        answer = await client.upload_part(
-            Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data
-        )
+        offset = (number - 1) * limits.part_size
+        with PartFile(path, offset, min(limits.part_size, size - offset)) as body:
+            answer = await client.upload_part(
+                Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body
+            )
         return {"PartNumber": number, "ETag": answer["ETag"]}
 
     jobs = [partial(one, number) for number in range(1, count + 1)]
@@ -180,6 +180,50 @@ async def _bounded(
 def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:
     error = group.exceptions[0]
     return _first(error) if isinstance(error, BaseExceptionGroup) else error
+
+
+class PartFile(io.RawIOBase):
+    """A read-only, seekable view of `length` bytes of a file at `offset`:
+    a part's body that botocore hashes and aiohttp sends in small reads,
+    so a part never sits in memory whole."""
+
+    def __init__(self, path: Path, offset: int, length: int) -> None:
+        super().__init__()
+        self._file = path.open("rb")
+        self._offset = offset
+        self._length = length
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, pos: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._length}
+        self._pos = max(0, min(self._length, base[whence] + pos))
+        return self._pos
+
+    def readinto(self, buffer: Any) -> int:
+        want = min(len(buffer), self._length - self._pos)
+        if want <= 0:
+            return 0
+        self._file.seek(self._offset + self._pos)
+        data = self._file.read(want)
+        buffer[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+    def __len__(self) -> int:
+        return self._length
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
 
 
 def tree_files(folder: Path) -> list[tuple[Path, str]]:
