@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import os
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import trio
-from s3_common import MiB, boto3_client, env, moto_server
+from s3_common import SRC, MiB, boto3_client, env, moto_server
 
 CHUNK = MiB
 
@@ -130,6 +131,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size-mib", type=int, default=128)
     args = parser.parse_args()
+    sys.path.insert(0, str(SRC))  # this checkout's bacalao, not an installed one
     os.environ.update({k: v for k, v in env().items() if k.startswith("AWS_")})
     with moto_server() as endpoint:
         client = boto3_client(endpoint)

@@ -56,19 +56,22 @@ class AsyncioThread:
         if self._thread is not None:
             return
         ready = threading.Event()
-        loop = asyncio.new_event_loop()
+        made: list[asyncio.AbstractEventLoop] = []
 
         def serve() -> None:
+            # made in its own thread: the caller's may be a trio thread
+            loop = asyncio.new_event_loop()
             asyncio.set_event_loop(loop)
+            made.append(loop)
             loop.call_soon(ready.set)
             loop.run_forever()
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
 
-        self._loop = loop
         self._thread = threading.Thread(target=serve, name=self._name, daemon=True)
         self._thread.start()
         ready.wait()
+        self._loop = made[0]
 
     def close(self) -> None:
         """Cancel what still runs on the loop, stop it and join the thread.
