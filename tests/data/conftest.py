@@ -9,8 +9,14 @@ each test scripts (see `tests/loopback_http.py`).
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +24,7 @@ import pytest
 import trio
 
 from bacalao.dataplane import S3Config
+from bacalao.ports import free_port
 from bacalao.s3.service import S3Service
 
 from ..loopback_http import LoopbackServer
@@ -73,6 +80,62 @@ def moto() -> Iterator[Moto]:
         yield Moto(f"http://{host}:{port}")
     finally:
         server.stop()
+
+
+@dataclass(frozen=True)
+class Locked:
+    """A moto server that enforces IAM, a bucket in it, and the keys of a
+    user with no permissions at all."""
+
+    endpoint: str
+    bucket: str
+    access_key: str
+    secret_key: str
+
+
+@pytest.fixture(scope="session")
+def locked() -> Iterator[Locked]:
+    """moto's server as a process that checks credentials after the first
+    four calls (`INITIAL_NO_AUTH_ACTION_COUNT`), which set it up."""
+    import boto3
+
+    port = free_port()
+    env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "4"}
+    command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    server = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        _wait_serving(endpoint + "/moto-api/", server)
+        root = {
+            "endpoint_url": endpoint,
+            "region_name": "us-east-1",
+            "aws_access_key_id": "AKIAROOTROOTROOT",
+            "aws_secret_access_key": "root",
+        }
+        iam = boto3.client("iam", **root)
+        iam.create_user(UserName="nobody")
+        key = iam.create_access_key(UserName="nobody")["AccessKey"]
+        s3 = boto3.client("s3", **root)
+        s3.create_bucket(Bucket="locked")
+        s3.put_object(Bucket="locked", Key="secret.txt", Body=b"secret")
+        yield Locked(endpoint, "locked", key["AccessKeyId"], key["SecretAccessKey"])
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def _wait_serving(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise
+            time.sleep(0.05)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from bacalao.storage.exceptions import StorageError
 from bacalao.storage.s3 import S3InputSource, check_params
 from bacalao.storage.sources import Sources, build_sources
 
-from .conftest import Moto
+from .conftest import Locked, Moto
 
 TREE = {
     "data/a.txt": b"alpha\n",
@@ -174,3 +174,19 @@ def test_params_are_checked_without_io():
     assert check_params({"bucket": "b", "key": "k", "region": "eu-west-1"}) is None
     plugin = S3InputSource(None, S3Config())
     assert "Bucket" in (plugin.refusal(s3_input("", "k")) or "")
+
+
+async def test_access_denied(
+    locked: Locked, s3_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", locked.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", locked.secret_key)
+    service = S3Service(S3Config(endpoint=locked.endpoint))
+    await service.start()
+    try:
+        source = s3_input(locked.bucket, "secret.txt")
+        with pytest.raises(StorageError, match=r"secret\.txt: access denied"):
+            await (await sources_for(service)).stage([source], tmp_path)
+        assert not (tmp_path / "inputs" / "0").exists()
+    finally:
+        await service.aclose()
