@@ -103,6 +103,27 @@ async def test_s3_prefix_in_s3_out_and_job_get(
         assert on_disk(out) == {k.removeprefix(prefix): v for k, v in stored.items()}
 
 
+async def test_compressed_results_and_job_get(
+    devstack: Devstack, moto: Moto, s3_env: None, docker_engine: None, tmp_path: Path
+):
+    bucket = moto.bucket(INPUTS)
+    async with devstack(1, s3_endpoint=moto.endpoint) as nodes:
+        api = apis(nodes)[0]
+        params = {"Bucket": bucket, "Key": "zipped/{jobID}", "Compress": True}
+        inputs = [s3_source(bucket, "in/sub/b.bin", "/inputs")]
+        job = docker_job(COPY, inputs, {"Type": "s3", "Params": params})
+        job_id = await api.submit(job)
+        done = await api.wait_for(job_id, timeout=60)
+        assert done["Job"]["State"]["StateType"] == "Completed", done
+        stored = await trio.to_thread.run_sync(moto.objects, bucket, "zipped/")
+        assert list(stored) == [f"zipped/{job_id}.tar.gz"]
+        out = tmp_path / "got"
+        client = Client("127.0.0.1", nodes[0].api_port)
+        await trio.to_thread.run_sync(download_results, client, job_id, out)
+        assert (out / "outputs" / "b.bin").read_bytes() == INPUTS["in/sub/b.bin"]
+        assert (out / "stdout").read_bytes() == b"copied\n"
+
+
 async def test_bad_inputs_fail_the_execution_not_the_node(
     devstack: Devstack,
     moto: Moto,
