@@ -124,8 +124,22 @@ class DataPlane:
         self._node_id = node_id
         self._api_base = api_base
         self._s3: S3Service | None = None
-        self.sources: Sources | None = None
-        self.publishers: Publishers | None = None
+        self._sources: Sources | None = None
+        self._publishers: Publishers | None = None
+
+    @property
+    def sources(self) -> Sources:
+        """The input sources this node offers (once started)."""
+        if self._sources is None:
+            raise RuntimeError("the data plane has not started")
+        return self._sources
+
+    @property
+    def publishers(self) -> Publishers:
+        """The publishers this node offers (once started)."""
+        if self._publishers is None:
+            raise RuntimeError("the data plane has not started")
+        return self._publishers
 
     async def run(
         self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
@@ -142,20 +156,17 @@ class DataPlane:
         """Start the shared services and build the plugins that work here."""
         from .publishers.set import build_publishers
         from .s3.service import S3Service
+        from .storage.sources import build_sources
 
         self._s3 = S3Service(self.config.s3)
         await self._s3.start()
         ctx = PluginContext(self.config, self._node_id, self._api_base, self._s3)
-        from .storage.sources import build_sources
-
-        self.sources = await build_sources(ctx)
-        self.publishers = await build_publishers(ctx)
+        self._sources = await build_sources(ctx)
+        self._publishers = await build_publishers(ctx)
 
     def refusal(self, task: Task) -> str | None:
         """Why this node will not stage `task`'s inputs or publish its
         results as asked (no I/O), or None."""
-        assert self.sources is not None
-        assert self.publishers is not None
         return self.sources.refusal(task.InputSources) or self.publishers.refusal(
             task.Publisher
         )

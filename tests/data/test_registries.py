@@ -76,8 +76,6 @@ async def test_a_node_offers_s3_only_with_credentials(moto: Moto, s3_env: None):
     with_creds = DataPlane(DataConfig())
     await with_creds.start()
     try:
-        assert with_creds.sources is not None
-        assert with_creds.publishers is not None
         assert "s3" in with_creds.sources.types
         assert "s3" in with_creds.publishers.types
         assert "s3managed" not in with_creds.publishers.types, "no bucket set"
@@ -90,8 +88,6 @@ async def test_a_node_without_credentials(no_s3_env: None):
     plane = DataPlane(DataConfig(allowed_local_paths=("/srv/**",)))
     await plane.start()
     try:
-        assert plane.sources is not None
-        assert plane.publishers is not None
         assert plane.sources.types == (
             "inline",
             "local",
@@ -122,3 +118,26 @@ def test_registries_import_nothing_heavy():
         env={"PYTHONPATH": str(src)},
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_storage_does_not_import_executors():
+    code = (
+        "import sys\n"
+        "import bacalao.storage.staging, bacalao.storage.sources\n"
+        "import bacalao.publishers.set\n"
+        "print(sorted(m for m in sys.modules if m.startswith('bacalao.executors')))\n"
+    )
+    src = Path(__file__).resolve().parents[2] / "src"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+        env={"PYTHONPATH": str(src)},
+    )
+    assert result.stdout.strip() == "[]"
+    from bacalao.executors.base import StagedInput as FromExecutors
+    from bacalao.storage.base import StagedInput
+
+    assert FromExecutors is StagedInput

@@ -108,8 +108,6 @@ class Compute:
         self._results_root = config.repo / "executions"
         self._nursery: trio.Nursery | None = None
         self.data = data
-        assert data.sources is not None
-        assert data.publishers is not None
         self.offer = Offer(
             engines=frozenset(executors),
             storage=frozenset(data.sources.types),
@@ -313,8 +311,6 @@ class Compute:
         await trio.to_thread.run_sync(
             lambda: results.mkdir(parents=True, exist_ok=True)
         )
-        assert self.data.sources is not None
-        assert self.data.publishers is not None
         try:
             inputs = await self.data.sources.stage(job.task.InputSources, work)
             timeouts = job.task.Timeouts

@@ -68,15 +68,11 @@ def parse(raw: dict[str, Any]) -> S3Source:
     bucket = _text(params, "Bucket")
     if not bucket:
         raise BadParams("Bucket", "an s3 source needs the name of its bucket")
+    key = _text(params, "Key").lstrip("/")
+    endpoint = _text(params, "Endpoint")
+    version_id = _text(params, "VersionID")
     checksum = _text(params, "ChecksumSHA256")
     pattern = _text(params, "Filter")
-    source = S3Source(
-        bucket=bucket,
-        key=_text(params, "Key").lstrip("/"),
-        region=_text(params, "Region"),
-        endpoint=_text(params, "Endpoint"),
-        version_id=_text(params, "VersionID"),
-    )
     try:
         digest = keys.parse_checksum(checksum) if checksum else None
     except ValueError as exc:
@@ -85,20 +81,19 @@ def parse(raw: dict[str, Any]) -> S3Source:
         compiled = re.compile(pattern) if pattern else None
     except re.error as exc:
         raise BadParams("Filter", f"not a regular expression: {exc}") from None
-    single = keys.selection(source.key).single
-    if not single and (digest is not None or source.version_id):
+    if not keys.selection(key).single and (digest is not None or version_id):
         what = "ChecksumSHA256" if digest is not None else "VersionID"
         raise BadParams(what, "applies to a single object, not to a prefix")
-    if source.endpoint and not source.endpoint.startswith(("http://", "https://")):
+    if endpoint and not endpoint.startswith(("http://", "https://")):
         raise BadParams("Endpoint", "must be an http(s):// URL")
     return S3Source(
-        source.bucket,
-        source.key,
-        source.region,
-        source.endpoint,
-        source.version_id,
-        digest,
-        compiled,
+        bucket=bucket,
+        key=key,
+        region=_text(params, "Region"),
+        endpoint=endpoint,
+        version_id=version_id,
+        checksum=digest,
+        filter=compiled,
     )
 
 
