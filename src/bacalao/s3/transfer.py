@@ -5,8 +5,9 @@ aiobotocore client) and runs on the S3 asyncio thread, never on trio's:
 there, plain file reads and writes are allowed (they block only S3 work).
 
 Memory stays flat whatever the size: a GET streams to its file in 1 MiB
-reads; a PUT above `multipart_threshold` goes up in `part_size` parts, at
-most `upload_parts` of them in memory at once; many objects move
+reads; a PUT sends its file (above `multipart_threshold`: `part_size`
+parts of it, `upload_parts` at once) through a `PartFile` view that
+botocore hashes and aiohttp sends in small reads; many objects move
 `concurrency` at a time.
 """
 
@@ -100,7 +101,8 @@ async def put_file(
     """Upload `path` to `key` (multipart above the threshold); its size."""
     size = path.stat().st_size
     if size <= limits.multipart_threshold:
-        await client.put_object(Bucket=bucket, Key=key, Body=path.read_bytes())
+        with PartFile(path, 0, size) as body:
+            await client.put_object(Bucket=bucket, Key=key, Body=body)
         return size
     upload = await client.create_multipart_upload(Bucket=bucket, Key=key)
     upload_id = upload["UploadId"]
