@@ -59,7 +59,7 @@ class S3Config(BaseModel):
         "bacalao/{jobID}/{executionID}/", description="key prefix of s3managed"
     )
     presign_expiry: int = Field(3600, ge=60, le=7 * 24 * 3600)
-    part_size: int = Field(16 * MiB, ge=5 * MiB, description="multipart part size")
+    part_size: int = Field(8 * MiB, ge=5 * MiB, description="multipart part size")
     multipart_threshold: int = Field(8 * MiB, ge=5 * MiB)
     concurrency: int = Field(8, ge=1, description="objects moved at once")
     upload_parts: int = Field(4, ge=1, description="parts of one upload in flight")

@@ -210,15 +210,26 @@ class PartFile(io.RawIOBase):
         self._pos = max(0, min(self._length, base[whence] + pos))
         return self._pos
 
+    def read(self, size: int = -1) -> bytes:
+        """Up to `size` bytes (all that is left if negative), one copy."""
+        left = self._length - self._pos
+        want = left if size is None or size < 0 else min(size, left)
+        if want <= 0:
+            return b""
+        self._file.seek(self._offset + self._pos)
+        data = self._file.read(want)
+        self._pos += len(data)
+        return data
+
     def readinto(self, buffer: Any) -> int:
-        want = min(len(buffer), self._length - self._pos)
+        view = memoryview(buffer).cast("B")
+        want = min(len(view), self._length - self._pos)
         if want <= 0:
             return 0
         self._file.seek(self._offset + self._pos)
-        data = self._file.read(want)
-        buffer[: len(data)] = data
-        self._pos += len(data)
-        return len(data)
+        got = self._file.readinto(view[:want])
+        self._pos += got
+        return got
 
     def __len__(self) -> int:
         return self._length
