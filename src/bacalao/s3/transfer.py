@@ -34,10 +34,10 @@ CHUNK = 1024 * 1024
 class Limits:
     """How an upload or a batch of transfers is cut up."""
 
-    part_size: int = 5 * CHUNK
+    part_size: int = 8 * CHUNK
     multipart_threshold: int = 8 * CHUNK
     concurrency: int = 8
-    upload_parts: int = 2
+    upload_parts: int = 4
 
 
 async def list_objects(client: Any, bucket: str, prefix: str) -> list[tuple[str, int]]:
