@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 DEFAULT_API_PORT = 1234
 DEFAULT_REPO = "~/.bacalao"
@@ -90,6 +90,26 @@ class NodeConfig(BaseModel):
     tls_cert: Path | None = None  # PEM certificate (chain): the API speaks https
     tls_key: Path | None = None  # its PEM private key
     api_body_timeout: float = Field(30.0, gt=0)  # s a request body may stall
+    # data: input sources and publishers (see dataplane.py)
+    default_publisher: str = ""  # for jobs that name none; "" publishes nothing
+    url_max_bytes: int = Field(10 * 1024**3, ge=1)  # largest urlDownload input
+    url_idle_timeout: float = Field(30.0, gt=0)  # seconds a download may stall
+    url_retries: int = Field(3, ge=0)  # on 5xx and broken connections
+    s3_region: str = ""  # default region (empty: AWS config, else us-east-1)
+    s3_endpoint: str = ""  # default endpoint URL (empty: AWS)
+    s3_managed_bucket: str = ""  # the s3managed publisher's bucket (empty: off)
+    s3_managed_prefix: str = "bacalao/{jobID}/{executionID}/"
+    s3_presign_expiry: int = Field(3600, ge=60, le=7 * 24 * 3600)  # job get URLs
+
+    @field_validator("default_publisher")
+    @classmethod
+    def _known_publisher(cls, value: str) -> str:
+        from .publishers import registry
+
+        if value and value not in registry.names():
+            known = ", ".join(registry.names())
+            raise ValueError(f"unknown publisher {value!r} (one of {known})")
+        return value
 
     def with_overrides(self, **overrides: Any) -> NodeConfig:
         values = self.model_dump()

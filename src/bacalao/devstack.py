@@ -90,16 +90,22 @@ def main(
     repo_base: Path | None = None,
     allow_noop: bool = False,
     swarm_key: str | None = None,
+    **settings: Any,
 ) -> None:
     """Run a devstack until SIGINT/SIGTERM (the `bacalao devstack` command).
 
-    `swarm_key` (64 hex digits) makes it a private network. Raises
+    `swarm_key` (64 hex digits) makes it a private network; `settings` are
+    node config keys every node gets (e.g. s3_endpoint). Raises
     `StartupError` if a node cannot start for a reason the user can fix.
     """
     logging.basicConfig(
         level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
-    overrides: dict[str, Any] = {"allow_noop": allow_noop, "swarm_key": swarm_key}
+    overrides: dict[str, Any] = {
+        **settings,
+        "allow_noop": allow_noop,
+        "swarm_key": swarm_key,
+    }
     run_until_started(_main, nodes, api_port, repo_base, overrides)
 
 

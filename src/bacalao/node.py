@@ -29,6 +29,7 @@ from .compute.executions import LocalExecutions
 from .compute.service import Compute
 from .config import NodeConfig, default_bootstrap_peers
 from .controls import resolve_controls
+from .dataplane import DataConfig, DataPlane
 from .executors.base import Executor
 from .executors.config import TASK_CAPABILITIES, DockerConfig, ExecutorsConfig
 from .executors.registry import build_executors, engine_names
@@ -36,7 +37,7 @@ from .ipfs.peer import IpfsPeer
 from .models.execution import Execution
 from .models.history import JobHistory
 from .models.ids import is_execution_id
-from .models.job import Job
+from .models.job import Job, SpecConfig
 from .models.node import BuildVersionInfo, ComputeNodeInfo, NodeInfo, NodeState
 from .models.resources import Resources
 from .models.states import ExecutionStateType
@@ -136,6 +137,11 @@ class Node:
             external_peers=config.ipfs_peers,
             no_progress_timeout=config.ipfs_fetch_timeout,
         )
+        self.data = DataPlane(
+            DataConfig.from_node(config),
+            node_id=self.node_id,
+            api_base=lambda: self.api_url,
+        )
         self.announcer = Announcer(
             self.swarm,
             self.nodes,
@@ -186,6 +192,7 @@ class Node:
         self, serve_api: Any, task_status: trio.TaskStatus[NodeHandle]
     ) -> None:
         async with trio.open_nursery() as nursery:
+            await nursery.start(self.data.run)
             if self.config.compute:
                 self.compute = await self._build_compute()
             await nursery.start(self.swarm.run)
@@ -225,6 +232,7 @@ class Node:
             on_capacity_change=self.announcer.poke,
             node_info=self.announcer.current_info,
             gossip=self.swarm.gossip,
+            data=self.data,
         )
 
     def _node_info(self) -> NodeInfo:
@@ -507,6 +515,9 @@ class NodeBackend:
             what = f"execution {execution_id}" if execution_id else "an execution"
             raise NotFound(f"job {job_id} has no {what} that started running yet")
         return max(started, key=lambda e: e.CreateTime)
+
+    async def downloadable(self, spec: SpecConfig) -> SpecConfig:
+        return await self._node.data.downloadable(spec)
 
     async def result_folder(self, execution_id: str) -> Path:
         compute = self._node.compute

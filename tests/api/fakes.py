@@ -89,6 +89,8 @@ class FakeBackend:
         self.logs_fail_after = False  # raise Unavailable once the lines are out
         self.follow_forever = False  # with follow, never end (until cancelled)
         self.result_folders: dict[str, Path] = {}
+        # what `downloadable` turns a published result of each type into
+        self.signed: dict[str, SpecConfig] = {}
         # scripted runs write results here and publish them as urlDownload
         # at `api_base` (set both to serve `job get` from the fake)
         self.results_root: Path | None = None
@@ -272,6 +274,9 @@ class FakeBackend:
             raise Unavailable("the node that ran it cannot be reached")
         if follow and self.follow_forever:
             await trio.sleep_forever()
+
+    async def downloadable(self, spec: SpecConfig) -> SpecConfig:
+        return self.signed.get(spec.Type, spec)
 
     async def result_folder(self, execution_id: str) -> Path:
         folder = self.result_folders.get(execution_id)

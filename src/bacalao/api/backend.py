@@ -15,7 +15,7 @@ from typing import Protocol
 
 from ..models.execution import Execution
 from ..models.history import JobHistory
-from ..models.job import Job
+from ..models.job import Job, SpecConfig
 from ..models.node import BuildVersionInfo, NodeInfo, NodeState
 
 
@@ -85,6 +85,11 @@ class Backend(Protocol):
     ) -> AsyncIterator[LogLine]:
         """Output lines of one execution (`execution_id` may be a prefix, or
         empty for the job's latest), fetched from the node that ran it."""
+        ...
+
+    async def downloadable(self, spec: SpecConfig) -> SpecConfig:
+        """A published result as a client can download it without
+        credentials (S3: pre-signed URLs); unchanged if nothing to do."""
         ...
 
     async def result_folder(self, execution_id: str) -> Path:

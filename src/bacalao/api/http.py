@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -118,11 +119,12 @@ async def read_body(
         raise _too_large(limit)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in body_chunks(receive, timeout):
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
+    async with aclosing(body_chunks(receive, timeout)) as arriving:
+        async for chunk in arriving:
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit)
+            chunks.append(chunk)
     return b"".join(chunks)
 
 

@@ -14,6 +14,9 @@ from typing import Any, TypeVar
 
 import click
 
+from ..publishers import registry as publishers
+from ..storage import registry as sources
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 NETWORKS = ("Default", "None", "Host", "Full", "HTTP", "Bridge")
@@ -96,8 +99,10 @@ def task_flags(command: F) -> F:
                 "inputs",
                 multiple=True,
                 metavar="SOURCE",
-                help="Input data (repeatable): URI[:TARGET] or src=URI,dst=TARGET; "
-                "URI is ipfs://, http(s)://, s3:// or file:///PATH (on the node).",
+                help="Input data (repeatable): URI[:TARGET] or src=URI,dst=TARGET "
+                "(opt=KEY=VALUE for options); URI is "
+                + ", ".join(sources.cli_forms())
+                + " (PATH: on the node).",
             ),
             click.option(
                 "-o",
@@ -112,7 +117,9 @@ def task_flags(command: F) -> F:
                 "--publisher",
                 default="",
                 metavar="TYPE",
-                help="Where results go: local, ipfs, s3managed, noop or s3://BUCKET/KEY.",
+                help="Where results go: "
+                + ", ".join(publishers.cli_forms())
+                + " (opt=region=R,opt=endpoint=URL,opt=compress=true).",
             ),
             click.option("--cpu", default="", help="CPU to reserve, e.g. 500m or 2."),
             click.option(

@@ -7,6 +7,7 @@ node uses; a fault is reported against the flag that caused it (`invalid
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -17,12 +18,17 @@ from pydantic import ValidationError
 from ..models.engines import UnknownEngine, engine_params
 from ..models.job import Job
 from ..models.selectors import SelectorError, parse_selector
+from ..publishers import registry as publishers
 from .errors import CliError
 from .flags import NETWORKS
 from .inputs import parse_input
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_PUBLISHERS = ("local", "ipfs", "s3managed", "noop")
+_S3_PUBLISHER_OPTS = {
+    "region": "Region",
+    "endpoint": "Endpoint",
+    "compress": "Compress",
+}
 _SERVER_FIELDS = ("ID", "State", "Version", "Revision", "CreateTime", "ModifyTime")
 
 # Where in the job spec each flag lands (longest match wins).
@@ -161,17 +167,34 @@ def _outputs(items: Iterable[str]) -> list[dict[str, str]]:
 
 
 def _publisher(text: str) -> dict[str, Any]:
+    """`-p TYPE` or `-p s3://BUCKET/KEY[,opt=region=R,opt=endpoint=URL,...]`."""
     if text.startswith("s3://"):
-        bucket, _, key = text[5:].partition("/")
-        if not bucket:
-            raise CliError(f"invalid --publisher {text!r}: expected s3://BUCKET/KEY")
-        return {"Type": "s3", "Params": {"Bucket": bucket, "Key": key}}
-    if text not in _PUBLISHERS:
-        choices = ", ".join(_PUBLISHERS)
-        raise CliError(
-            f"invalid --publisher {text!r}: one of {choices} or s3://BUCKET/KEY"
-        )
+        return _s3_publisher(text)
+    if text not in publishers.names() or text == "s3":
+        choices = ", ".join(publishers.cli_forms())
+        raise CliError(f"invalid --publisher {text!r}: one of {choices}")
     return {"Type": text}
+
+
+def _s3_publisher(text: str) -> dict[str, Any]:
+    uri, *options = next(csv.reader([text]))
+    bucket, _, key = uri[5:].partition("/")
+    if not bucket:
+        raise CliError(f"invalid --publisher {text!r}: expected s3://BUCKET/KEY")
+    params: dict[str, Any] = {"Bucket": bucket, "Key": key}
+    for option in options:
+        name, sep, value = option.strip().removeprefix("opt=").partition("=")
+        param = _S3_PUBLISHER_OPTS.get(name.strip().lower())
+        if not sep or param is None:
+            known = ", ".join(f"opt={o}=..." for o in _S3_PUBLISHER_OPTS)
+            raise CliError(
+                f"invalid --publisher {text!r}: unknown option {option!r}",
+                f"use {known}",
+            )
+        params[param] = (
+            value.strip().lower() == "true" if param == "Compress" else value
+        )
+    return {"Type": "s3", "Params": params}
 
 
 def _network(flags: JobFlags) -> dict[str, Any] | None:

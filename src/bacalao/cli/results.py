@@ -2,20 +2,23 @@
 
 Each execution's published result (`urlDownload`, as the local publisher
 makes) is streamed and unpacked as it arrives, with a progress bar on a
-terminal. One execution's results land straight in the output folder
-(`stdout`, `stderr`, `exitCode`, one folder per result path); several are
-merged as Bacalhau merges them (stdout, stderr and exitCode appended, the
-rest side by side), or with `--raw` kept apart under `raw/<execution>/`.
-Archives are unpacked with tarfile's `data` filter: nothing lands outside
-the folder.
+terminal. A result published to S3 comes as pre-signed URLs the node
+made (`urlDownload` of an archive, or `urlFiles`: one URL per file of a
+tree), so no AWS credentials are needed here. One execution's results
+land straight in the output folder (`stdout`, `stderr`, `exitCode`, one
+folder per result path); several are merged as Bacalhau merges them
+(stdout, stderr and exitCode appended, the rest side by side), or with
+`--raw` kept apart under `raw/<execution>/`. Archives are unpacked with
+tarfile's `data` filter and files are written only inside the folder.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -69,7 +72,18 @@ class Bar:
             click.echo(f"{self.label} {_size(self.done)}", err=True)
 
 
-def _urls(client: Client, job_id: str) -> list[str]:
+@dataclass(frozen=True)
+class Files:
+    """A result published as one URL per file (`urlFiles`)."""
+
+    name: str
+    files: list[tuple[str, str, int]]  # (path in the result, URL, size)
+
+
+Result = str | Files  # an archive's URL, or files
+
+
+def _results(client: Client, job_id: str) -> list[Result]:
     results = client.results(job_id).Items
     if not results:
         raise CliError(
@@ -77,19 +91,38 @@ def _urls(client: Client, job_id: str) -> list[str]:
             "a job publishes results when it has a publisher, e.g. "
             "`docker run -p local ...`; check its state with `job describe`",
         )
-    urls = []
-    for spec in results:
-        params = {k.lower(): v for k, v in spec.Params.items()}
-        if spec.Type.lower() != "urldownload" or not isinstance(params.get("url"), str):
-            raise CliError(
-                f"cannot download results published as {spec.Type!r} yet",
-                "publish with `-p local` to download them with `job get`",
-            )
-        urls.append(params["url"])
-    return urls
+    return [_result(spec.Type, spec.Params) for spec in results]
 
 
-def _name(url: str) -> str:
+def _result(kind: str, raw: dict[str, Any]) -> Result:
+    params = {k.lower(): v for k, v in raw.items()}
+    if kind.lower() == "urldownload" and isinstance(params.get("url"), str):
+        return str(params["url"])
+    if kind == "urlFiles" and isinstance(params.get("files"), list):
+        files = [
+            (str(f.get("Path", "")), str(f.get("URL", "")), int(f.get("Size") or 0))
+            for f in params["files"]
+            if isinstance(f, dict)
+        ]
+        return Files(str(params.get("name") or "result"), files)
+    if kind == "s3":
+        where = f"s3://{params.get('bucket', '')}/{params.get('key', '')}"
+        raise CliError(
+            f"the results are in {where}, and the node asked cannot sign "
+            "download URLs for them (it has no S3 credentials for that bucket)",
+            "ask a node that has (--api-host/--api-port), or copy them with "
+            "an S3 client",
+        )
+    raise CliError(
+        f"cannot download results published as {kind!r} yet",
+        "publish with `-p local` or `-p s3://...` to download them with `job get`",
+    )
+
+
+def _name(result: Result) -> str:
+    if isinstance(result, Files):
+        return result.name
+    url = result
     from urllib.parse import urlsplit
 
     name = PurePosixPath(urlsplit(url).path).name
@@ -117,14 +150,49 @@ def _unpack(download: Download, target: Path, bar: Bar) -> None:
         ) from None
 
 
-def fetch(client: Client, url: str, target: Path, live: bool) -> None:
-    """Stream `url` (a results tar.gz) and unpack it into `target`."""
+def fetch(client: Client, result: Result, target: Path, live: bool) -> None:
+    """Download one result into `target`: an archive (streamed and unpacked
+    as it arrives) or a result's files one by one."""
+    if isinstance(result, Files):
+        fetch_files(client, result, target, live)
+        return
+    url = result
     with client.open_download(url) as download:
         bar = Bar(f"Downloading {_name(url)[:12]}", download.unpacked, live)
         try:
             _unpack(download, target, bar)
         finally:
             bar.close()
+
+
+def fetch_files(client: Client, result: Files, target: Path, live: bool) -> None:
+    """Download each file of `result` to its path under `target`."""
+    total = sum(size for _, _, size in result.files)
+    bar = Bar(f"Downloading {result.name[:12]}", total, live)
+    try:
+        for relative, url, _size in result.files:
+            path = _inside(target, relative)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            last = [0]
+
+            def progress(done: int, _total: int | None, last: list[int] = last) -> None:
+                bar.add(done - last[0])
+                last[0] = done
+
+            with path.open("wb") as sink:
+                client.download(url, sink, progress)
+    finally:
+        bar.close()
+
+
+def _inside(folder: Path, relative: str) -> Path:
+    parts = PurePosixPath(relative).parts
+    if not parts or relative.startswith("/") or ".." in parts:
+        raise CliError(
+            f"refused to write {relative!r}: it is not a path inside the output folder",
+            "do not trust the node that listed it",
+        )
+    return folder.joinpath(*parts)
 
 
 def merge(parts: list[Path], into: Path) -> None:
@@ -149,16 +217,16 @@ def download_results(
     client: Client, job_id: str, output_dir: Path | None, *, raw: bool = False
 ) -> Path:
     """Download and unpack every result of the job; the folder they are in."""
-    urls = _urls(client, job_id)
+    results = _results(client, job_id)
     out = output_dir or Path(f"job-{short(job_id)}")
     live = bool(getattr(sys.stderr, "isatty", lambda: False)())
     click.echo(f"Fetching results of job '{job_id}'...")
-    if len(urls) == 1 and not raw:
-        fetch(client, urls[0], out, live)
+    if len(results) == 1 and not raw:
+        fetch(client, results[0], out, live)
     else:
-        parts = [out / RAW / _name(url) for url in urls]
-        for url, part in zip(urls, parts, strict=True):
-            fetch(client, url, part, live)
+        parts = [out / RAW / _name(result) for result in results]
+        for result, part in zip(results, parts, strict=True):
+            fetch(client, result, part, live)
         if not raw:
             import shutil
 

@@ -64,7 +64,7 @@ Examples:
   bacalao docker run busybox -- echo hello
   bacalao docker run --cpu 500m --memory 256Mb -e NAME=world busybox \\
       -- sh -c 'echo hello $NAME'
-  bacalao docker run -i ipfs://QmCID:/data -o out:/outputs -p local --download \\
+  bacalao docker run -i s3://bucket/data/:/data -o out:/outputs -p local --download \\
       busybox -- cp -r /data /outputs
   bacalao docker run --wait=false --id-only ubuntu:24.04 -- date
   bacalao docker run --dry-run busybox -- echo hi > job.yaml"""
@@ -146,7 +146,7 @@ Examples:
   bacalao wasm run --entry-point main -e GREETING=hi tool.wasm -- --verbose in.txt
   bacalao wasm run -I lib.wasm -U https://example.com/m.wasm app.wasm
   bacalao wasm run https://example.com/app.wasm
-  bacalao wasm run -i ipfs://QmCID:/app/app.wasm /app/app.wasm""",
+  bacalao wasm run -i https://example.com/app.wasm:/app /app/app.wasm""",
 )
 @job_flags
 @task_flags

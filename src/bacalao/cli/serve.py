@@ -11,13 +11,17 @@ node that cannot start says why in one line, naming the file at fault.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
+from ..publishers import registry as publishers
 from .context import Target
 from .errors import CliError
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _labels(text: str | None) -> dict[str, str] | None:
@@ -33,6 +37,61 @@ def _labels(text: str | None) -> dict[str, str] | None:
 
 def _engines(text: str | None) -> list[str] | None:
     return None if text is None else [e.strip() for e in text.split(",") if e.strip()]
+
+
+def data_flags(command: F) -> F:
+    """The operator's data settings, shared by `serve` and `devstack`."""
+    options = [
+        click.option(
+            "--allow-listed-local-paths",
+            "allowed_local_paths",
+            multiple=True,
+            metavar="GLOB[:rw]",
+            help="Host paths jobs may use as local inputs (repeatable or "
+            "comma-separated; :rw allows writing).",
+        ),
+        click.option(
+            "--default-publisher",
+            default=None,
+            help="Publisher of jobs that name none ("
+            + ", ".join(publishers.names())
+            + ").",
+        ),
+        click.option("--s3-endpoint", default=None, help="Default S3 endpoint URL."),
+        click.option("--s3-region", default=None, help="Default S3 region."),
+        click.option(
+            "--s3-managed-bucket",
+            default=None,
+            help="Bucket of the s3managed publisher (offered only when set).",
+        ),
+        click.option(
+            "--url-max-bytes",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Largest urlDownload input this node fetches.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _data(options: dict[str, Any]) -> dict[str, Any]:
+    """The data settings given as flags (left out when not given)."""
+    paths = [
+        p.strip()
+        for item in options.get("allowed_local_paths") or ()
+        for p in item.split(",")
+        if p.strip()
+    ]
+    return {
+        "allowed_local_paths": paths or None,
+        "default_publisher": options.get("default_publisher"),
+        "s3_endpoint": options.get("s3_endpoint"),
+        "s3_region": options.get("s3_region"),
+        "s3_managed_bucket": options.get("s3_managed_bucket"),
+        "url_max_bytes": options.get("url_max_bytes"),
+    }
 
 
 def _api_address(
@@ -193,9 +252,11 @@ Examples:
     default=None,
     help="The PEM private key of --tls-cert.",
 )
+@data_flags
 @click.pass_context
 def serve(
     ctx: click.Context,
+    /,
     repo: Path,
     peers: tuple[str, ...],
     swarm_host: str | None,
@@ -214,6 +275,7 @@ def serve(
     api_tokens_file: Path | None,
     tls_cert: Path | None,
     tls_key: Path | None,
+    **data: Any,
 ) -> None:
     """Run a node (orchestrator and compute) until Ctrl+C."""
     flags: dict[str, Any] = {
@@ -233,6 +295,7 @@ def serve(
         "allow_noop": allow_noop,
         "engines": _engines(engines),
         **_api_address(ctx, api_host, api_port),
+        **_data(data),
     }
     config = _load(repo.expanduser(), flags)
     _run("node", "serve", config)
@@ -268,17 +331,20 @@ Examples:
     default=None,
     help="Make the nodes a private network sharing this swarm.key file.",
 )
+@data_flags
 def devstack(
     nodes: int,
     api_port: int,
     repo_base: Path | None,
     allow_noop: bool,
     swarm_key_file: Path | None,
+    **data: Any,
 ) -> None:
     """Run several nodes on this machine, joined to each other, until Ctrl+C."""
     private = (
         {} if swarm_key_file is None else {"swarm_key": _read_swarm_key(swarm_key_file)}
     )
+    settings = {k: v for k, v in _data(data).items() if v is not None}
     _run(
         "devstack",
         "main",
@@ -287,6 +353,7 @@ def devstack(
         repo_base=repo_base,
         allow_noop=allow_noop,
         **private,
+        **settings,
     )
 
 

@@ -9,10 +9,17 @@ A refusal says why; "busy:" marks one that may pass later.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
-from ..models.job import Job
+from ..models.job import Job, Task
 from ..models.resources import Resources, format_bytes
 from .capacity import CapacitySnapshot
+
+
+class DataCheck(Protocol):
+    """The input sources' and publisher's own bid-time check (no I/O)."""
+
+    def refusal(self, task: Task) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -22,6 +29,7 @@ class Offer:
     engines: frozenset[str]
     storage: frozenset[str]
     publishers: frozenset[str]
+    data: DataCheck | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,9 @@ def decide(
         return BidDecision.no(
             f"publisher {task.Publisher.Type!r} is not supported here"
         )
+    data_refusal = offer.data.refusal(task) if offer.data is not None else None
+    if data_refusal:
+        return BidDecision.no(data_refusal)
     too_big = need.shortfall(capacity.total)
     if too_big:
         return BidDecision.no(f"job needs more than this node has: {too_big[0]}")

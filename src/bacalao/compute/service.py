@@ -20,6 +20,7 @@ from pathlib import Path
 import trio
 
 from ..config import NodeConfig
+from ..dataplane import DataPlane
 from ..executors.base import ExecutionRequest, Executor, OutputLimits
 from ..executors.exceptions import ExecutorError
 from ..models.execution import Execution, RunCommandResult
@@ -44,8 +45,9 @@ from ..p2p.exceptions import P2PError
 from ..p2p.gossip import Gossip
 from ..p2p.rpc import HandlerError, Rpc
 from ..protocol import ASK_BID, BIDS, CANCEL, EXECUTIONS_ALIVE, LOGS, OPEN_BID
-from ..publishers import publish
-from ..storage import StorageError, stage_inputs
+from ..publishers.base import PublishRequest
+from ..publishers.exceptions import PublishError
+from ..storage.exceptions import StorageError
 from .bidder import Offer, decide
 from .capacity import Capacity
 from .exceptions import ComputeStoreUnavailable
@@ -90,6 +92,7 @@ class Compute:
         on_capacity_change: Callable[[], None],
         node_info: Callable[[], NodeInfo],
         gossip: Gossip,
+        data: DataPlane,
     ) -> None:
         self.node_id = node_id
         self.rpc = rpc
@@ -108,10 +111,12 @@ class Compute:
         self._results_root = config.repo / "executions"
         self.refused_asks = 0  # requests refused for who sent them
         self._nursery: trio.Nursery | None = None
+        self.data = data
         self.offer = Offer(
             engines=frozenset(executors),
-            storage=frozenset(_storage_types(config)),
-            publishers=frozenset(_publisher_types()),
+            storage=frozenset(data.sources.types),
+            publishers=frozenset(data.publishers.types),
+            data=data,
         )
         rpc.register(ASK_BID, self._on_ask_bid)
         rpc.register(CANCEL, self._on_cancel)
@@ -369,7 +374,7 @@ class Compute:
                 await self._report(
                     execution, local.requester, E.Cancelled, local.cancel_reason
                 )
-        except (ExecutorError, StorageError) as exc:
+        except (ExecutorError, StorageError, PublishError) as exc:
             await self._report(execution, local.requester, E.Failed, str(exc))
         except Exception as exc:
             log.exception("execution %s failed unexpectedly", execution.ID)
@@ -401,11 +406,7 @@ class Compute:
             lambda: results.mkdir(parents=True, exist_ok=True)
         )
         try:
-            inputs = await stage_inputs(
-                job.task.InputSources,
-                work,
-                allowed_local_paths=self.config.allowed_local_paths,
-            )
+            inputs = await self.data.sources.stage(job.task.InputSources, work)
             timeouts = job.task.Timeouts
             request = ExecutionRequest(
                 execution_id=execution.ID,
@@ -425,13 +426,20 @@ class Compute:
             )
             executor = self.executors[job.task.Engine.Type.lower()]
             result = await executor.run(request)
+            published = await self.data.publishers.publish(
+                PublishRequest(
+                    spec=job.task.Publisher,
+                    results_dir=results,
+                    scratch=work / "publish",
+                    execution_id=execution.ID,
+                    job_id=execution.JobID,
+                    node_id=self.node_id,
+                )
+            )
         finally:
             await trio.to_thread.run_sync(
                 lambda: shutil.rmtree(work, ignore_errors=True)
             )
-        published = publish(
-            job.task.Publisher.Type, execution.ID, results, self._api_base()
-        )
         return result, published
 
     async def _report(
@@ -457,15 +465,3 @@ class Compute:
         )
         with trio.CancelScope(shield=True):
             await self.sender.send(requester, update)
-
-
-def _storage_types(config: NodeConfig) -> tuple[str, ...]:
-    from ..storage import supported
-
-    return supported(config.allowed_local_paths)
-
-
-def _publisher_types() -> tuple[str, ...]:
-    from ..publishers import SUPPORTED
-
-    return SUPPORTED

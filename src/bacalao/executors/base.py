@@ -30,19 +30,21 @@ from typing import Protocol
 from ..models.execution import RunCommandResult
 from ..models.job import Job, Task
 from ..models.resources import Resources
+from ..storage.base import StagedInput
+
+__all__ = [
+    "EXIT_CODE",
+    "STDERR",
+    "STDOUT",
+    "ExecutionRequest",
+    "Executor",
+    "OutputLimits",
+    "StagedInput",
+]
 
 STDOUT = "stdout"
 STDERR = "stderr"
 EXIT_CODE = "exitCode"
-
-
-@dataclass(frozen=True)
-class StagedInput:
-    """An input made available on this machine, to be shown at `target`."""
-
-    host_path: Path
-    target: str
-    read_only: bool = True
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import trio
 
 from ..models.job import Job
 from ..models.resources import format_bytes
-from ..storage import refusal as input_refusal
+from ..storage.staging import refusal as input_refusal
 from .exceptions import ExecutorError
 
 

@@ -151,7 +151,9 @@ class Orchestrator:
         self.config = config
         self._on_change = on_change
         self._defaults = JobDefaults(
-            cpu=config.default_cpu, memory=config.default_memory
+            cpu=config.default_cpu,
+            memory=config.default_memory,
+            publisher=config.default_publisher,
         )
         self._records: dict[str, JobRecord] = {}
         self._mailboxes: dict[str, _Mailbox] = {}

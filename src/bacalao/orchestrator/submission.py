@@ -11,24 +11,15 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from ..models.data_url import decode_data_url
 from ..models.engines import UnknownEngine, engine_params
 from ..models.ids import new_bound_job_id
 from ..models.job import META_JOB_NONCE, InputSource, Job, SpecConfig
 from ..models.resources import Resources
 from ..models.states import JobStateType, State
+from ..publishers import registry as publishers
+from ..storage import registry as sources
 from .exceptions import InvalidJob
 
-KNOWN_SOURCES = (
-    "inline",
-    "local",
-    "localDirectory",
-    "urlDownload",
-    "s3",
-    "ipfs",
-    "noop",
-)
-KNOWN_PUBLISHERS = ("", "local", "noop", "s3", "ipfs")
 LEGACY_WASM_TARGET = "/wasm/entry.wasm"
 META_ORCHESTRATOR = ("bacalhau.org/orchestrator.id", "bacalhau.org/requester.id")
 
@@ -37,6 +28,7 @@ META_ORCHESTRATOR = ("bacalhau.org/orchestrator.id", "bacalhau.org/requester.id"
 class JobDefaults:
     cpu: str = "500m"
     memory: str = "512Mb"
+    publisher: str = ""  # for a job that names none
 
 
 def prepare_job(job: Job, *, node_id: str, now_ns: int, defaults: JobDefaults) -> Job:
@@ -51,6 +43,8 @@ def prepare_job(job: Job, *, node_id: str, now_ns: int, defaults: JobDefaults) -
         task.Resources.CPU = defaults.cpu
     if not task.Resources.Memory:
         task.Resources.Memory = defaults.memory
+    if task.Publisher.is_empty and defaults.publisher:
+        task.Publisher = SpecConfig(Type=defaults.publisher)
     job.ID, job.Meta[META_JOB_NONCE] = new_bound_job_id(node_id)
     job.Name = job.Name or job.ID
     job.Namespace = job.Namespace or "default"
@@ -77,12 +71,7 @@ def check_job(job: Job) -> None:
         where = ".".join(str(p) for p in err["loc"])
         field = "Job.Tasks.0.Engine.Params" + (f".{where}" if where else "")
         raise InvalidJob(field, err["msg"]) from None
-    if task.Publisher.Type not in KNOWN_PUBLISHERS:
-        known = ", ".join(p for p in KNOWN_PUBLISHERS if p)
-        raise InvalidJob(
-            "Job.Tasks.0.Publisher.Type",
-            f"unknown publisher {task.Publisher.Type!r} (one of {known})",
-        )
+    _check_publisher(task.Publisher)
     for i, source in enumerate(task.InputSources):
         _check_input(i, source)
     for i, result in enumerate(task.ResultPaths):
@@ -96,26 +85,34 @@ def check_job(job: Job) -> None:
         raise InvalidJob("Job.Tasks.0.Resources", str(exc)) from None
 
 
+def _check_publisher(publisher: SpecConfig) -> None:
+    where = "Job.Tasks.0.Publisher"
+    if publisher.is_empty:
+        return
+    if publisher.Type not in publishers.names():
+        known = ", ".join(publishers.names())
+        raise InvalidJob(
+            f"{where}.Type",
+            f"unknown publisher {publisher.Type!r} (one of {known})",
+        )
+    problem = publishers.load(publisher.Type).check_params(publisher.Params)
+    if problem is not None:
+        raise InvalidJob(f"{where}.Params.{problem.param}", problem.message)
+
+
 def _check_input(i: int, source: InputSource) -> None:
     where = f"Job.Tasks.0.InputSources.{i}"
-    if source.Source.Type not in KNOWN_SOURCES:
-        known = ", ".join(KNOWN_SOURCES)
+    if source.Source.Type not in sources.names():
+        known = ", ".join(sources.names())
         raise InvalidJob(
             f"{where}.Source.Type",
             f"unknown input source {source.Source.Type!r} (one of {known})",
         )
     if not source.Target.startswith("/"):
         raise InvalidJob(f"{where}.Target", "must be an absolute path inside the task")
-    if source.Source.Type == "inline":
-        url = source.Source.Params.get("URL") or source.Source.Params.get("url")
-        if not isinstance(url, str) or not url:
-            raise InvalidJob(
-                f"{where}.Source.Params.URL", "an inline source needs a data: URL"
-            )
-        try:
-            decode_data_url(url)
-        except ValueError as exc:
-            raise InvalidJob(f"{where}.Source.Params.URL", str(exc)) from None
+    problem = sources.load(source.Source.Type).check_params(source.Source.Params)
+    if problem is not None:
+        raise InvalidJob(f"{where}.Source.Params.{problem.param}", problem.message)
 
 
 def _move_legacy_wasm_module(job: Job) -> None:

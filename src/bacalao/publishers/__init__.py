@@ -1,28 +1,15 @@
 """Publishers: where a finished execution's results folder is published.
 
-`local` leaves the folder on this node and returns a `urlDownload` spec
-pointing at this node's HTTP API, which serves it as a tar.gz (as
-Bacalhau's local publisher does). `noop` publishes nothing. An empty
-publisher type means the same as noop: results stay on the node and the
-task's output is still returned in the execution's RunOutput.
+Each publisher type is one plugin module (see `base` for the interface
+and `registry` for the list); `set.Publishers` is the set a node built.
+
+    local       the folder stays on this node; its HTTP API serves it as a
+                tar.gz (a `urlDownload` result, as Bacalhau's local publisher)
+    noop        nothing is published (an empty type means the same: the
+                task's output is still returned in the execution's RunOutput)
+    s3          uploaded to the job's bucket and key prefix (`s3`)
+    s3managed   uploaded to the operator's bucket (`s3managed`)
+
+`downloads` turns a published S3 result into pre-signed URLs for `job get`.
+This package imports nothing heavy, so the CLI can read `registry`.
 """
-
-from __future__ import annotations
-
-from pathlib import Path
-
-from ..models.job import SpecConfig
-
-SUPPORTED = ("local", "noop")
-
-
-def publish(
-    kind: str, execution_id: str, results_dir: Path, api_base: str
-) -> SpecConfig:
-    """The published-result spec of `results_dir` for publisher `kind`."""
-    if kind == "local":
-        return SpecConfig(
-            Type="urlDownload",
-            Params={"URL": f"{api_base}/api/v1/local/results/{execution_id}.tar.gz"},
-        )
-    return SpecConfig()

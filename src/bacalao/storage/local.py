@@ -27,8 +27,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..executors.base import StagedInput
+import trio
+
+from ..dataplane import PluginContext
 from ..models.job import InputSource
+from .base import InputSourcePlugin, ParamError, StagedInput
 from .exceptions import StorageError
 
 TYPES = ("local", "localDirectory")
@@ -122,6 +125,41 @@ def stage_local(source: InputSource, allowed: tuple[AllowedPath, ...]) -> Staged
     return StagedInput(
         host_path=path, target=source.Target, read_only=not local.read_write
     )
+
+
+def check_params(params: dict[str, object]) -> ParamError | None:
+    """Whether `params` describe a local source at all (no allow-list)."""
+    source = InputSource.model_validate(
+        {"Source": {"Type": "local", "Params": params}, "Target": "/"}
+    )
+    try:
+        parse_source(source)
+    except StorageError as exc:
+        param = "CreateAs" if "CreateAs" in str(exc) else "SourcePath"
+        return ParamError(param, str(exc).split(": ", 1)[-1])
+    return None
+
+
+class LocalPathSource:
+    """Binds allow-listed paths of this node; offered only with an allow-list."""
+
+    def __init__(self, allowed: tuple[AllowedPath, ...]) -> None:
+        self._allowed = allowed
+
+    async def check(self) -> str | None:
+        if not self._allowed:
+            return "no local paths are allow-listed (allowed_local_paths)"
+        return None
+
+    def refusal(self, source: InputSource) -> str | None:
+        return refusal(source, self._allowed)
+
+    async def stage(self, source: InputSource, dest: Path) -> StagedInput:
+        return await trio.to_thread.run_sync(stage_local, source, self._allowed)
+
+
+def build(ctx: PluginContext) -> InputSourcePlugin:
+    return LocalPathSource(parse_allowed(ctx.config.allowed_local_paths))
 
 
 def _permission_refusal(

@@ -1,0 +1,120 @@
+"""Benchmark: publishing a 256 MiB result to S3 against plain boto3 in
+threads (`upload_file`: s3transfer, 8 MiB parts, 10 threads, as `aws s3 cp`
+does), to the same moto server on loopback, one run each. Goal: ≥ 90% of
+boto3's rate, RSS growth ≤ 32 MB.
+
+    python scripts/bench/s3_publish.py [--size-mib 256]
+
+"Ours" is the `s3` publisher's `publish`, the code a compute node runs
+when a job's task ends (uncompressed: the file goes up in parts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from s3_common import (
+    MiB,
+    boto3_client,
+    env,
+    line,
+    moto_server,
+    rate,
+    report,
+    reset_peak,
+    run_worker,
+)
+
+HERE = Path(__file__).resolve()
+
+
+def make_results(folder: Path, size: int) -> None:
+    (folder / "outputs").mkdir(parents=True)
+    (folder / "stdout").write_text("done\n")
+    chunk = os.urandom(MiB)
+    with (folder / "outputs" / "result.bin").open("wb") as file:
+        for _ in range(size // MiB):
+            file.write(chunk)
+
+
+def worker(mode: str, endpoint: str, results: Path) -> None:
+    if mode == "boto3":
+        client = boto3_client(endpoint)
+        client.list_buckets()
+        before = reset_peak()
+        start = time.perf_counter()
+        for path in sorted(p for p in results.rglob("*") if p.is_file()):
+            key = "boto3/" + path.relative_to(results).as_posix()
+            client.upload_file(str(path), "bench", key)
+        report(time.perf_counter() - start, _size(results), before)
+        return
+    import trio
+
+    trio.run(_ours, endpoint, results)
+
+
+async def _ours(endpoint: str, results: Path) -> None:
+    from bacalao.dataplane import DataConfig, PluginContext, S3Config
+    from bacalao.models.job import SpecConfig
+    from bacalao.publishers.base import PublishRequest
+    from bacalao.publishers.set import build_publishers
+    from bacalao.s3.service import S3Service
+
+    s3 = S3Service(S3Config(endpoint=endpoint))
+    await s3.start()
+    publishers = await build_publishers(PluginContext(DataConfig(), s3=s3))
+    with tempfile.TemporaryDirectory() as scratch:
+
+        def request(key: str, folder: Path) -> PublishRequest:
+            return PublishRequest(
+                spec=SpecConfig(Type="s3", Params={"Bucket": "bench", "Key": key}),
+                results_dir=folder,
+                scratch=Path(scratch),
+                execution_id="e-bench",
+                job_id="j-bench",
+                node_id="bench",
+            )
+
+        warm = Path(scratch) / "warm"
+        warm.mkdir()
+        (warm / "stdout").write_text("warm\n")
+        await publishers.publish(request("warm", warm))  # client, connections
+        before = reset_peak()
+        start = time.perf_counter()
+        await publishers.publish(request("ours/{jobID}", results))
+        report(time.perf_counter() - start, _size(results), before)
+    await s3.aclose()
+
+
+def _size(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size-mib", type=int, default=256)
+    parser.add_argument("--worker", nargs=3, metavar=("MODE", "ENDPOINT", "RESULTS"))
+    args = parser.parse_args()
+    if args.worker:
+        mode, endpoint, results = args.worker
+        worker(mode, endpoint, Path(results))
+        return
+    with moto_server() as endpoint, tempfile.TemporaryDirectory() as tmp:
+        os.environ.update({k: v for k, v in env().items() if k.startswith("AWS_")})
+        boto3_client(endpoint).create_bucket(Bucket="bench")
+        results = Path(tmp) / "results"
+        make_results(results, args.size_mib * MiB)
+        print(f"S3 publishing, a {args.size_mib} MiB result, moto_server on loopback:")
+        base = run_worker(HERE, "boto3", endpoint, str(results))
+        ours = run_worker(HERE, "ours", endpoint, str(results))
+        print(line("boto3 upload_file", base))
+        print(line("bacalao s3 publisher", ours))
+        print(f"  ratio {rate(ours) / rate(base):.0%} of boto3 (goal >= 90%)")
+
+
+if __name__ == "__main__":
+    main()
