@@ -18,12 +18,13 @@ from bacalao.compute.executions import LocalExecutions
 from bacalao.compute.updates import UpdateSender
 from bacalao.models.execution import Execution, RunCommandResult
 from bacalao.models.ids import new_execution_id
-from bacalao.models.states import ExecutionStateType, JobStateType
-from bacalao.models.wire import ExecutionUpdate
+from bacalao.models.states import ExecutionStateType, JobStateType, State
+from bacalao.models.wire import ExecutionUpdate, JobSnapshot
 from bacalao.p2p.exceptions import RemoteError
 from bacalao.p2p.rpc import HandlerError, Method
 
 from .requester import WAIT, build_requester, running
+from .support import make_job
 
 E = ExecutionStateType
 J = JobStateType
@@ -159,3 +160,19 @@ async def test_compute_node_keeps_an_update_until_the_requester_can_store_it(
         outbox.close()
     assert requester.calls == [["e-1"]] * 3
     assert requester.outbox_sizes == [1, 1, 1]  # kept while refused
+
+
+async def test_update_about_a_job_another_requester_owns_is_refused(
+    tmp_path: Path,
+) -> None:
+    """This node only holds a replica of it: "unavailable" would have the
+    sender retry here forever, an ack would lose the update."""
+    async with running(build_requester(tmp_path / "jobs.db")) as req:
+        theirs = make_job("noop", ID="j-theirs", Revision=1, CreateTime=1)
+        theirs.State = State[JobStateType](StateType=J.Running)
+        execution = Execution(ID=new_execution_id(), JobID="j-theirs", NodeID="n-a")
+        replica = JobSnapshot(RequesterID="n-other", Job=theirs, Executions=[execution])
+        assert await req.store.put_snapshots([replica]) == ["j-theirs"]
+
+        answer = await req.report("n-a", execution, E.Completed)
+        assert "not owned by this node" in answer.Refused[execution.ID]
