@@ -13,6 +13,7 @@ from typing import Any
 
 import trio
 
+from bacalao.models.states import ExecutionStateType
 from bacalao.models.wire import Ack, AskBid, Bid, CancelExecution
 from bacalao.node import Node, NodeHandle
 from bacalao.ports import free_port
@@ -158,6 +159,20 @@ def _runs_something(requester: NodeHandle, node_id: str) -> bool:
     info = requester.node.nodes.get(node_id)
     compute = info.ComputeNodeInfo if info is not None else None
     return compute is not None and compute.RunningExecutions > 0
+
+
+async def test_an_execution_running_longer_than_the_lease_is_not_given_up(
+    devstack: Devstack,
+) -> None:
+    """Its node names it at every lease interval: it runs to its end."""
+    async with devstack(2, per_node={0: {"compute": False}}, **LEASES) as nodes:
+        api = apis(nodes)[0]
+        lease = LEASES["execution_lease_timeout"]
+        job_id = await api.submit(noop_job(Duration=3 * lease, Stdout="patient"))
+        done = await api.wait_for(job_id, timeout=WAIT)
+        assert done["Job"]["State"]["StateType"] == "Completed", done["Job"]["State"]
+        states = [e["ComputeState"]["StateType"] for e in done["Executions"]["Items"]]
+        assert states == [ExecutionStateType.Completed]  # one attempt, never failed
 
 
 async def test_an_execution_whose_cancel_was_lost_stops_at_its_next_lease(
