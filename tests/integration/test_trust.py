@@ -195,10 +195,6 @@ async def logs(swarm: Swarm, node_id: str, execution_id: str) -> list[str]:
             return [chunk.Line async for chunk in chunks]
 
 
-# A refused stream leaves rpc._frames to the garbage collector (see report)
-@pytest.mark.filterwarnings(
-    "ignore:Async generator 'bacalao.p2p.rpc._frames':ResourceWarning"
-)
 async def test_the_logs_rpc_reads_only_executions_the_node_holds(
     devstack: Devstack, tmp_path: Path
 ) -> None:

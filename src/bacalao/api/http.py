@@ -12,7 +12,14 @@ sending half a body).
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Mapping,
+    MutableMapping,
+)
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -130,7 +137,7 @@ async def read_body(
 
 async def body_chunks(
     receive: Receive, timeout: float = BODY_TIMEOUT
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """The request body as it arrives, chunk by chunk (for routes that
     stream it, e.g. uploads); `RequestTimeout` if it stalls for `timeout`."""
     while True:

@@ -104,8 +104,6 @@ class SharedView:
         """Queue a snapshot of `record` for publishing."""
         if record.job.ID not in self._spec_bytes:  # measured once per job
             self._spec_bytes[record.job.ID] = len(record.job.model_dump_json())
-        if record.terminal:
-            self._spec_bytes.pop(record.job.ID)
         self._dirty[record.job.ID] = JobSnapshot(
             RequesterID=self.node_id,
             Job=record.job.model_copy(),
@@ -153,6 +151,9 @@ class SharedView:
             self._wake = trio.Event()
             batch, self._dirty = list(self._dirty.values()), {}
             sizes = {s.Job.ID: self._estimate_own(s) for s in batch}
+            for snap in batch:  # an ended job changes no more
+                if snap.Job.State.StateType.terminal:
+                    self._spec_bytes.pop(snap.Job.ID, None)
             small = [s for s in batch if sizes[s.Job.ID] <= MAX_MESSAGE_BYTES]
             big = [s.Job.ID for s in batch if sizes[s.Job.ID] > MAX_MESSAGE_BYTES]
             for chunk, changed in _messages(small, big, sizes):

@@ -15,8 +15,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -271,7 +271,7 @@ async def _stream_answers(
     handler: Callable[[str, Any], AsyncIterator[BaseModel]],
     peer: str,
     raw: bytes,
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     try:
         request = method.request.model_validate_json(raw)
     except ValidationError as exc:
@@ -286,7 +286,7 @@ async def _stream_answers(
         yield _error("unavailable", str(exc))
 
 
-async def _frames(peer_id: str, stream: Any) -> AsyncIterator[bytes]:
+async def _frames(peer_id: str, stream: Any) -> AsyncGenerator[bytes, None]:
     while True:
         try:
             frame = await read_next_frame(stream)
@@ -298,10 +298,11 @@ async def _frames(peer_id: str, stream: Any) -> AsyncIterator[bytes]:
 
 
 async def _decoded(
-    method: Method[Any, Resp], frames: AsyncIterator[bytes]
+    method: Method[Any, Resp], frames: AsyncGenerator[bytes, None]
 ) -> AsyncIterator[Resp]:
-    async for raw in frames:
-        yield _decode_answer(method, raw)
+    async with aclosing(frames) as arriving:  # closed too when a frame is an error
+        async for raw in arriving:
+            yield _decode_answer(method, raw)
 
 
 async def _answer_body(
