@@ -91,7 +91,7 @@ class NodeConfig(BaseModel):
     tls_key: Path | None = None  # its PEM private key
     api_body_timeout: float = Field(30.0, gt=0)  # s a request body may stall
     # data: input sources and publishers (see dataplane.py)
-    default_publisher: str = ""  # for jobs that name none; "" publishes nothing
+    default_publisher: str = "ipfs"  # for jobs that name none; "" publishes nothing
     url_max_bytes: int = Field(10 * 1024**3, ge=1)  # largest urlDownload input
     url_idle_timeout: float = Field(30.0, gt=0)  # seconds a download may stall
     url_retries: int = Field(3, ge=0)  # on 5xx and broken connections

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
     from .config import NodeConfig
+    from .ipfs.peer import IpfsPeer
     from .models.job import SpecConfig, Task
     from .publishers.set import Publishers
     from .s3.service import S3Service
@@ -108,6 +109,7 @@ class PluginContext:
     node_id: str = ""
     api_base: Callable[[], str] = _no_api  # this node's HTTP API, once it listens
     s3: S3Service | None = None  # None: S3 is not offered by this node
+    ipfs: IpfsPeer | None = None  # None: IPFS is not offered by this node
 
 
 class DataPlane:
@@ -119,10 +121,12 @@ class DataPlane:
         *,
         node_id: str = "",
         api_base: Callable[[], str] = _no_api,
+        ipfs: IpfsPeer | None = None,
     ) -> None:
         self.config = config
         self._node_id = node_id
         self._api_base = api_base
+        self._ipfs = ipfs
         self._s3: S3Service | None = None
         self._sources: Sources | None = None
         self._publishers: Publishers | None = None
@@ -160,7 +164,9 @@ class DataPlane:
 
         self._s3 = S3Service(self.config.s3)
         await self._s3.start()
-        ctx = PluginContext(self.config, self._node_id, self._api_base, self._s3)
+        ctx = PluginContext(
+            self.config, self._node_id, self._api_base, self._s3, self._ipfs
+        )
         self._sources = await build_sources(ctx)
         self._publishers = await build_publishers(ctx)
 

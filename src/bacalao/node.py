@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import trio
 
@@ -141,6 +142,7 @@ class Node:
             DataConfig.from_node(config),
             node_id=self.node_id,
             api_base=lambda: self.api_url,
+            ipfs=self.ipfs,
         )
         self.announcer = Announcer(
             self.swarm,
@@ -516,8 +518,27 @@ class NodeBackend:
             raise NotFound(f"job {job_id} has no {what} that started running yet")
         return max(started, key=lambda e: e.CreateTime)
 
-    async def downloadable(self, spec: SpecConfig) -> SpecConfig:
+    async def downloadable(self, spec: SpecConfig, node_id: str = "") -> SpecConfig:
+        if spec.Type == "ipfs":
+            cid = str({k.lower(): v for k, v in spec.Params.items()}.get("cid", ""))
+            query = urlencode({"name": "", "providers": node_id})
+            url = f"{self._node.api_url}/api/v1/ipfs/get/{quote(cid)}?{query}"
+            return SpecConfig(Type="urlDownload", Params={"URL": url})
         return await self._node.data.downloadable(spec)
+
+    def ipfs(self) -> IpfsPeer:
+        return self._node.ipfs
+
+    def ipfs_providers(self, named: list[str]) -> list[str]:
+        providers: list[str] = []
+        for name in named:
+            info = self._node.nodes.get(name)
+            if info is not None:
+                providers += [
+                    f"{a}/p2p/{name}" for a in info.Addresses if "/p2p/" not in a
+                ]
+            providers.append(name)
+        return providers
 
     async def result_folder(self, execution_id: str) -> Path:
         compute = self._node.compute

@@ -10,6 +10,7 @@ the run prints and whether it fails.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -275,8 +276,14 @@ class FakeBackend:
         if follow and self.follow_forever:
             await trio.sleep_forever()
 
-    async def downloadable(self, spec: SpecConfig) -> SpecConfig:
+    async def downloadable(self, spec: SpecConfig, node_id: str = "") -> SpecConfig:
         return self.signed.get(spec.Type, spec)
+
+    def ipfs(self) -> Any:
+        raise Unavailable("the fake backend runs no IPFS peer")
+
+    def ipfs_providers(self, named: list[str]) -> list[str]:
+        return named
 
     async def result_folder(self, execution_id: str) -> Path:
         folder = self.result_folders.get(execution_id)

@@ -35,13 +35,12 @@ def test_cli_help_lists_the_registries():
         assert form in text
     for form in sources.cli_forms():
         assert form in text
-    assert "ipfs" not in text, "not offered by any node yet"
 
 
 def test_cli_refuses_a_publisher_no_node_has():
-    result = run_cli("docker", "run", "-p", "ipfs", "busybox")
+    result = run_cli("docker", "run", "-p", "ipfs-cluster", "busybox")
     assert result.exit_code != 0
-    assert "one of local, noop, s3://BUCKET/KEY, s3managed" in result.stderr
+    assert "one of ipfs, local, noop, s3://BUCKET/KEY, s3managed" in result.stderr
 
 
 def _job(**task: object) -> Job:
@@ -67,9 +66,9 @@ def test_the_api_accepts_exactly_the_registered_types():
     for name in publishers.names():
         fault = _fault(_job(Publisher={"Type": name}))
         assert fault == "" or "Publisher.Params" in fault, fault
-    fault = _fault(_job(Publisher={"Type": "ipfs"}))
+    fault = _fault(_job(Publisher={"Type": "filecoin"}))
     assert fault.startswith("Job.Tasks.0.Publisher.Type")
-    assert "one of local, noop, s3, s3managed" in fault
+    assert "one of ipfs, local, noop, s3, s3managed" in fault
 
 
 async def test_a_node_offers_s3_only_with_credentials(moto: Moto, s3_env: None):

@@ -33,7 +33,7 @@ def make_node(
     node_id: str,
     *,
     engines: tuple[str, ...] = ("docker", "wasm", "noop"),
-    publishers: tuple[str, ...] = ("local", "noop"),
+    publishers: tuple[str, ...] = ("ipfs", "local", "noop"),
     storage: tuple[str, ...] = ("inline", "urlDownload"),
     cpu: float = 4.0,
     free_cpu: float | None = None,

@@ -62,8 +62,8 @@ def test_refusal_reasons() -> None:
     assert (
         refusal(view(make_node("n", compute=False)), need()) == "are not compute nodes"
     )
-    ipfs = need(job_with(Publisher={"Type": "ipfs"}))
-    assert refusal(view(make_node("n")), ipfs) == "do not support publisher 'ipfs'"
+    s3 = need(job_with(Publisher={"Type": "s3"}))
+    assert refusal(view(make_node("n")), s3) == "do not support publisher 's3'"
     s3 = need(job_with(InputSources=[{"Source": {"Type": "s3"}, "Target": "/in"}]))
     assert refusal(view(make_node("n")), s3) == "do not support input source 's3'"
     big = need(resources=Resources(CPU=64))

@@ -51,6 +51,7 @@ from .http import (
     read_body,
     send_response,
 )
+from .ipfs import ipfs_routes
 from .jobs import job_routes
 from .logs import log_routes
 from .nodes import node_routes
@@ -97,6 +98,7 @@ def build_router(backend: Backend, extra: Iterable[Route] = ()) -> Router:
             *log_routes(backend),
             *node_routes(backend),
             *result_routes(backend),
+            *ipfs_routes(backend),
             *extra,
         ]
     )
@@ -138,7 +140,7 @@ class ApiApp:
             segments = _segments(scope)
             self.tokens.check(method, segments, headers)
             handler, params = self.router.match(method, segments)
-            streamed = getattr(handler, "streams_body", False)
+            streamed = _streams_body(handler)
             body = (
                 b""
                 if streamed
@@ -201,6 +203,12 @@ async def _refuse_upgrade(scope: Scope, send: Send, response: Response) -> None:
         }
     )
     await send({"type": "websocket.http.response.body", "body": response.body})
+
+
+def _streams_body(handler: Any) -> bool:
+    """Whether a handler (or the function a `partial` wraps) reads its body."""
+    inner = getattr(handler, "func", handler)
+    return bool(getattr(inner, "streams_body", False))
 
 
 def _segments(scope: Scope) -> tuple[str, ...]:

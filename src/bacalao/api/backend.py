@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..models.execution import Execution
 from ..models.history import JobHistory
@@ -32,6 +32,10 @@ class LogLine:
 
     stream: int
     line: str
+
+
+if TYPE_CHECKING:
+    from .ipfs import IpfsApi
 
 
 class Backend(Protocol):
@@ -87,9 +91,20 @@ class Backend(Protocol):
         empty for the job's latest), fetched from the node that ran it."""
         ...
 
-    async def downloadable(self, spec: SpecConfig) -> SpecConfig:
+    async def downloadable(self, spec: SpecConfig, node_id: str = "") -> SpecConfig:
         """A published result as a client can download it without
-        credentials (S3: pre-signed URLs); unchanged if nothing to do."""
+        credentials (S3: pre-signed URLs; IPFS: this node's `ipfs/get` URL,
+        fetching from `node_id`, the node that published it); unchanged if
+        nothing to do."""
+        ...
+
+    def ipfs(self) -> IpfsApi:
+        """This node's IPFS peer; `Unavailable` if it runs none."""
+        ...
+
+    def ipfs_providers(self, named: list[str]) -> list[str]:
+        """Peer IDs (or multiaddrs) of providers, as multiaddrs where this
+        node knows their addresses, so bitswap can dial them."""
         ...
 
     async def result_folder(self, execution_id: str) -> Path:

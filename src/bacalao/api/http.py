@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 from collections.abc import (
     AsyncGenerator,
-    AsyncIterator,
     Awaitable,
     Callable,
     Mapping,
@@ -55,7 +54,7 @@ class Request:
     body: bytes = b""
     params: Mapping[str, str] = field(default_factory=dict)
     # the body as it arrives, for routes marked with `streams_body`
-    chunks: Callable[[], AsyncIterator[bytes]] | None = None
+    chunks: Callable[[], AsyncGenerator[bytes, None]] | None = None
 
     def header(self, name: str, default: str = "") -> str:
         return self.headers.get(name.lower(), default)

@@ -204,7 +204,7 @@ async def history(backend: Backend, request: Request) -> Response:
 async def results(backend: Backend, request: Request) -> Response:
     job_id = await _job_id(backend, request)
     published = [
-        await backend.downloadable(e.PublishedResult)
+        await backend.downloadable(e.PublishedResult, e.NodeID)
         for e in await backend.job_executions(job_id)
         if not e.PublishedResult.is_empty
     ]

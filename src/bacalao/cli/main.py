@@ -20,6 +20,7 @@ from .agent import agent, node_id
 from .config_cmd import config
 from .context import DEFAULT_HOST, DEFAULT_PORT, Target
 from .errors import as_cli_error, debugging
+from .ipfs import ipfs
 from .jobs import job
 from .legacy import legacy_describe, legacy_get, legacy_list
 from .nodes import node
@@ -153,6 +154,7 @@ for command in (
     serve,
     devstack,
     swarm_key,
+    ipfs,
     version,
 ):
     cli.add_command(command)

@@ -134,7 +134,7 @@ def _unpack(download: Download, target: Path, bar: Bar) -> None:
 
     target.mkdir(parents=True, exist_ok=True)
     try:
-        with tarfile.open(fileobj=download, mode="r|gz") as tar:  # type: ignore[call-overload]
+        with tarfile.open(fileobj=download, mode="r|*") as tar:  # type: ignore[call-overload]
             for member in tar:
                 tar.extract(member, target, filter="data")
                 bar.add(member.size if member.isfile() else 0)

@@ -26,6 +26,7 @@ import trio
 
 from ..p2p.host import Swarm
 from .bitswap import Bitswap
+from .blocks import Blocks
 from .blockstore import Blockstore, GcResult, StoreStat
 from .cid import CID
 from .dag import links_of
@@ -87,10 +88,16 @@ class IpfsPeer:
     # -- adding -------------------------------------------------------------
 
     async def add(
-        self, path: Path, *, cid_version: int = 0, name: str = "", pin: bool = True
+        self,
+        path: Path,
+        *,
+        cid_version: int = 0,
+        name: str = "",
+        pin: bool = True,
+        include_hidden: bool = False,
     ) -> Imported:
         """Import `path` (file or tree) and pin it; peers may fetch it at once."""
-        options = ImportOptions(cid_version=cid_version)
+        options = ImportOptions(cid_version=cid_version, include_hidden=include_hidden)
         imported = await self.store.add(path, options, pin=pin, name=name)
         self.bitswap.notify_new_blocks([imported.cid])
         return imported
@@ -182,6 +189,18 @@ class IpfsPeer:
         except* IpfsError as group:  # the fetch's error, as itself
             raise group.exceptions[0] from None
 
+    def remote(
+        self, providers: Sequence[str] = (), no_progress_timeout: float | None = None
+    ) -> Blocks:
+        """`Blocks` that fetches a missing block when it is read (one at a
+        time: for reading a little of a DAG, e.g. `ls` or a small `cat`)."""
+        return _OnDemand(
+            self.store,
+            self.bitswap,
+            list(providers),
+            no_progress_timeout or self.no_progress_timeout,
+        )
+
     # -- reading (local blocks) --------------------------------------------
 
     async def export(self, cid: CID, dest: Path) -> None:
@@ -250,6 +269,32 @@ class _Arrivals:
             if self._ended:
                 raise BlockNotFound(cid)
             await changed.wait()
+
+
+class _OnDemand:
+    """`Blocks` over the store that asks bitswap for what it lacks."""
+
+    def __init__(
+        self, store: Blockstore, bitswap: Bitswap, providers: list[str], timeout: float
+    ) -> None:
+        self._store, self._bitswap = store, bitswap
+        self._providers, self._timeout = providers, timeout
+
+    async def has(self, cid: CID) -> bool:
+        return await self._store.has(cid)
+
+    async def put(self, cid: CID, data: bytes) -> None:
+        await self._store.put(cid, data)
+
+    async def get(self, cid: CID) -> bytes | None:
+        block = await self._store.get(cid)
+        if block is None:
+            block = await self._bitswap.get_block(
+                cid,
+                providers=self._providers or None,
+                no_progress_timeout=self._timeout,
+            )
+        return block
 
 
 def _links(cid: CID, block: bytes) -> list[CID]:

@@ -3,7 +3,9 @@
     async for chunk in tar_chunks(blocks, cid, "results"): ...
 
 The archive holds one top-level entry named `name`: the file, or the
-directory with its whole tree (symlinks as symlinks). Names come from
+directory with its whole tree (symlinks as symlinks). With `name` empty,
+a directory's entries are the top level (as a results archive is laid
+out). Names come from
 `nodes.entries`, which refuses any that is not a single path component,
 so the archive never points outside its top-level entry. `dag_size`
 gives the bytes a download of the DAG moves, for progress bars.
@@ -46,7 +48,7 @@ async def dag_size(blocks: Blocks, cid: CID) -> int:
 
 
 async def _entry(blocks: Blocks, node: Node, path: str) -> AsyncGenerator[bytes, None]:
-    info = tarfile.TarInfo(path)
+    info = tarfile.TarInfo(path or str(node.cid))
     if node.is_file:
         info.size, info.mode = node.filesize, 0o644
         yield info.tobuf(format=tarfile.PAX_FORMAT)

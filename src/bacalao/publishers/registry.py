@@ -26,6 +26,7 @@ class Kind:
 
 
 KINDS: tuple[Kind, ...] = (
+    Kind("ipfs", "ipfs", "ipfs"),
     Kind("local", "local", "local"),
     Kind("noop", "noop", "noop"),
     Kind("s3", "s3", "s3://BUCKET/KEY"),

@@ -31,6 +31,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("localDirectory", "local"),
     Kind("urlDownload", "url", "http(s)://URL"),
     Kind("s3", "s3", "s3://BUCKET/KEY"),
+    Kind("ipfs", "ipfs", "ipfs://CID"),
 )
 _BY_NAME = {kind.name: kind for kind in KINDS}
 
