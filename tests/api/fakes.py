@@ -10,11 +10,11 @@ the run prints and whether it fails.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import trio
 

@@ -152,7 +152,11 @@ def module_source(
     """
     if any(i["Target"] == given for i in inputs):
         return given, None
-    name = PurePosixPath(urlsplit(given).path).name or "module.wasm"
+    if "://" not in given and not Path(given).exists() and _is_cid(given):
+        given = f"ipfs://{given}"  # a module added with `bacalao ipfs add`
+    parts = urlsplit(given)
+    fallback = f"{parts.netloc}.wasm" if parts.scheme == "ipfs" else "module.wasm"
+    name = PurePosixPath(parts.path).name or fallback
     target = str(PurePosixPath(folder) / name)
     if "://" in given:
         return target, {
@@ -161,6 +165,16 @@ def module_source(
             "Target": target,
         }
     return target, inline_module(Path(given), target)
+
+
+def _is_cid(text: str) -> bool:
+    from ..ipfs.cid import CID, InvalidCID
+
+    try:
+        CID.parse(text)
+    except InvalidCID:
+        return False
+    return True
 
 
 __all__ = ["inline_module", "module_source", "parse_input"]

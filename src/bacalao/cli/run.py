@@ -146,6 +146,7 @@ Examples:
   bacalao wasm run --entry-point main -e GREETING=hi tool.wasm -- --verbose in.txt
   bacalao wasm run -I lib.wasm -U https://example.com/m.wasm app.wasm
   bacalao wasm run https://example.com/app.wasm
+  bacalao wasm run QmXyz... -I bafkrei...       # modules added with `ipfs add`
   bacalao wasm run -i https://example.com/app.wasm:/app /app/app.wasm""",
 )
 @job_flags
@@ -161,7 +162,7 @@ Examples:
     "import_volumes",
     multiple=True,
     metavar="MODULE",
-    help="A module to link (local file, storage URI or --input target).",
+    help="A module to link (local file, CID, storage URI or --input target).",
 )
 @click.option(
     "-U",
@@ -187,8 +188,9 @@ def wasm_run(
 ) -> None:
     """Run the WASM MODULE with ARGS as a job, then print its output.
 
-    MODULE is a local file (sent inline, landing at /app/<name>), a URL or
-    storage URI, or the target of an --input. ARGS are its argv.
+    MODULE is a local file (sent inline, landing at /app/<name>), a CID
+    (fetched over IPFS), a URL or storage URI, or the target of an --input.
+    ARGS are its argv.
     """
     from .inputs import module_source
     from .jobspec import JobFlags, flag_inputs, wasm_engine
