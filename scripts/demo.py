@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """The README's first command: a local 3-node network running one job.
 
-Starts `bacalao devstack --nodes 3`, runs a hello-world job through the real
-CLI on node 0 (Docker when an engine runs here, WebAssembly otherwise),
-shows the same job from node 2 (every node answers for every job), then
-stops the network. Run it through `scripts/dev demo`.
+Starts `bacalao devstack --nodes 3` and, through the real CLI, walks
+Bacalhau's flow: a hello-world job on node 0 (Docker when an engine runs
+here, WebAssembly otherwise) whose results are published to IPFS (the
+default publisher), the job seen from node 2 (every node answers for every
+job), `job get` of its results through node 1 (fetched over bitswap from
+the node that ran it), and `bacalao ipfs get CID` of the same folder on
+node 2. Then it stops the network. Run it through `scripts/dev demo`.
 """
 
 from __future__ import annotations
@@ -69,6 +72,31 @@ def start_devstack(base: int, repo: Path) -> subprocess.Popen[str]:
     )
 
 
+def published_cid(node: list[str], job_id: str) -> str:
+    import json
+
+    listed = subprocess.run(
+        [BACALAO, *node, "job", "executions", job_id, "--output", "json"],
+        text=True,
+        capture_output=True,
+        timeout=60,
+    )
+    items = json.loads(listed.stdout)
+    items = items["Items"] if isinstance(items, dict) else items
+    for execution in items:
+        result = execution.get("PublishedResult") or {}
+        if result.get("Type") == "ipfs":
+            return str(result["Params"]["CID"])
+    raise SystemExit(f"demo: job {job_id} published no IPFS result: {items}")
+
+
+def show_tree(folder: Path) -> None:
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            text = path.read_text(errors="replace").strip()[:60]
+            print(f"    {path.relative_to(folder)}: {text}", flush=True)
+
+
 def run(cmd: list[str]) -> subprocess.CompletedProcess[str]:
     print(f"==> bacalao {' '.join(cmd)}", flush=True)
     done = subprocess.run([BACALAO, *cmd], text=True, capture_output=True, timeout=300)
@@ -118,7 +146,34 @@ def main() -> int:
                 "==> node 2 lists the job submitted on node 0 (the shared view):",
                 flush=True,
             )
-            return run(["--api-port", str(base + 2), "job", "list"]).returncode
+            listed = run(["--api-port", str(base + 2), "job", "list", "--wide"])
+            if listed.returncode != 0:
+                return listed.returncode
+            job_id = next(
+                word
+                for line in job.stdout.splitlines()
+                for word in line.split()
+                if word.startswith("j-")
+            )
+            print("==> its results were published to IPFS; node 1 gets them:")
+            results = Path(tmp) / "results"
+            got = run(
+                ["--api-port", str(base + 1), "job", "get", job_id,
+                 "--output-dir", str(results)]
+            )  # fmt: skip
+            if got.returncode != 0:
+                return got.returncode
+            show_tree(results)
+            cid = published_cid(node0, job_id)
+            print(f"==> the same folder by its CID, on node 2: {cid}", flush=True)
+            by_cid = Path(tmp) / "by-cid"
+            fetched = run(
+                ["--api-port", str(base + 2), "ipfs", "get", cid, "-o", str(by_cid)]
+            )
+            if fetched.returncode != 0:
+                return fetched.returncode
+            show_tree(by_cid)
+            return 0
         finally:
             devstack.send_signal(signal.SIGINT)
             try:
