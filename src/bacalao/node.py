@@ -152,6 +152,7 @@ class Node:
             heartbeat_interval=config.heartbeat_interval,
             on_new_orchestrator=self.shared.orchestrator_appeared,
         )
+        self.ipfs.on_pinned = self.announcer.poke
         self.api_url = ""
         self._scope = trio.CancelScope()
 
@@ -262,6 +263,7 @@ class Node:
             Addresses=list(self.swarm.addrs),
             ApiAddress=self.api_url,
             Orchestrator=self.orchestrator is not None,
+            HeldCIDs=self.ipfs.held() if compute is not None else [],
         )
 
 

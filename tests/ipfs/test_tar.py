@@ -55,3 +55,14 @@ async def test_single_file_is_one_entry(tmp_path: Path) -> None:
         assert member is not None
         assert member.read() == b"x" * 1000
     assert await dag_size(blocks, imported.cid) == 1000
+
+
+async def test_empty_name_puts_a_directorys_entries_at_the_top(tmp_path: Path) -> None:
+    (tmp_path / "r" / "outputs").mkdir(parents=True)
+    (tmp_path / "r" / "stdout").write_text("hi\n")
+    (tmp_path / "r" / "outputs" / "x").write_text("x")
+    blocks = MemoryBlocks()
+    imported = await add_path(tmp_path / "r", blocks)
+    archive = b"".join([c async for c in tar_chunks(blocks, imported.cid, "")])
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        assert sorted(tar.getnames()) == ["outputs", "outputs/x", "stdout"]

@@ -9,7 +9,12 @@ from bacalao.models.job import Job
 from bacalao.models.node import NodeInfo
 from bacalao.models.resources import Resources
 from bacalao.orchestrator.nodes import NodeView
-from bacalao.orchestrator.selection import Requirements, rank_nodes, refusal
+from bacalao.orchestrator.selection import (
+    Requirements,
+    held_inputs,
+    rank_nodes,
+    refusal,
+)
 
 from .support import GiB, make_job, make_node
 
@@ -173,3 +178,32 @@ def test_equal_nodes_are_ordered_by_the_given_rng() -> None:
     assert len(orders) > 1  # spreads load instead of always picking the first
     first = ids(rank_nodes(need(), nodes, rng=random.Random(7)).candidates)
     assert first == ids(rank_nodes(need(), nodes, rng=random.Random(7)).candidates)
+
+
+CID_A = "QmZULkCELmmk5XNfCgTnCyFgAVxBRBXyDHGGMVoLFLiXEN"
+CID_B = "bafkreicysg23kiwv34eg2d7qweipxwosdo2py4ldv42nbauguluen5v6am"
+
+
+def ipfs_inputs(*cids: str) -> Job:
+    sources = [
+        {"Source": {"Type": "ipfs", "Params": {"CID": c}}, "Target": f"/in/{i}"}
+        for i, c in enumerate(cids)
+    ]
+    return job_with(InputSources=sources)
+
+
+def test_nodes_holding_the_inputs_rank_first_even_when_busier() -> None:
+    idle = view(make_node("idle", storage=("ipfs",)))
+    one = view(make_node("one", storage=("ipfs",), free_cpu=1.0, HeldCIDs=[CID_A]))
+    both = view(
+        make_node("both", storage=("ipfs",), free_cpu=0.5, HeldCIDs=[CID_B, CID_A])
+    )
+    ranking = rank_nodes(need(ipfs_inputs(CID_A, CID_B)), [idle, one, both])
+    assert ids(ranking.candidates) == ["both", "one", "idle"]
+    assert held_inputs(both, need(ipfs_inputs(CID_A, CID_B))) == sorted([CID_A, CID_B])
+
+
+def test_holdings_do_not_matter_to_jobs_without_ipfs_inputs() -> None:
+    idle = view(make_node("idle"))
+    holder = view(make_node("holder", free_cpu=0.5, HeldCIDs=[CID_A]))
+    assert ids(rank_nodes(need(), [holder, idle]).candidates) == ["idle", "holder"]

@@ -39,6 +39,7 @@ from .tar import dag_size, tar_chunks
 log = logging.getLogger(__name__)
 
 FETCH_BATCH = 1024
+HELD_ADVERTISED = 64  # recent roots named in node info (data locality)
 DEFAULT_NO_PROGRESS = 30.0
 Progress = Callable[[int], None]
 
@@ -60,6 +61,21 @@ class IpfsPeer:
         self.no_progress_timeout = no_progress_timeout
         self._store: Blockstore | None = None
         self._bitswap: Bitswap | None = None
+        # roots pinned most recently, newest last: what node info advertises
+        self._recent: dict[str, None] = {}
+        self.on_pinned: Callable[[], None] = lambda: None
+
+    def held(self, limit: int = HELD_ADVERTISED) -> list[str]:
+        """The CIDs (text) of the roots this node pinned last, newest first."""
+        return list(reversed(self._recent))[:limit]
+
+    def _pinned(self, cid: CID) -> None:
+        key = str(cid)
+        self._recent.pop(key, None)
+        self._recent[key] = None
+        while len(self._recent) > HELD_ADVERTISED:
+            del self._recent[next(iter(self._recent))]
+        self.on_pinned()
 
     @property
     def store(self) -> Blockstore:
@@ -75,6 +91,8 @@ class IpfsPeer:
         self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
     ) -> None:
         self._store = await Blockstore.open(self.root)
+        for pin in await self._store.pin_ls():
+            self._recent[str(pin.cid)] = None
         try:
             self._bitswap = Bitswap(self._swarm, self._store)
             for address in self._external:
@@ -100,6 +118,8 @@ class IpfsPeer:
         options = ImportOptions(cid_version=cid_version, include_hidden=include_hidden)
         imported = await self.store.add(path, options, pin=pin, name=name)
         self.bitswap.notify_new_blocks([imported.cid])
+        if pin:
+            self._pinned(imported.cid)
         return imported
 
     # -- fetching -----------------------------------------------------------
@@ -123,6 +143,7 @@ class IpfsPeer:
                 level = await self._fetch_level(level, providers, timeout, progress)
             if pin:
                 await self.store.pin_add(cid)
+                self._pinned(cid)
 
     async def _fetch_level(
         self,

@@ -57,14 +57,14 @@ async def _entry(blocks: Blocks, node: Node, path: str) -> AsyncGenerator[bytes,
                 yield chunk
         yield b"\0" * (-node.filesize % BLOCK)
     elif node.is_directory:
-        info.type, info.mode = tarfile.DIRTYPE, 0o755
-        yield info.tobuf(format=tarfile.PAX_FORMAT)
+        if path:  # else its entries are the top level
+            info.type, info.mode = tarfile.DIRTYPE, 0o755
+            yield info.tobuf(format=tarfile.PAX_FORMAT)
         async with aclosing(entries(blocks, node)) as found:
             async for name, child in found:
                 child_node = await load(blocks, child)
-                async with aclosing(
-                    _entry(blocks, child_node, f"{path}/{name}")
-                ) as sub:
+                where = f"{path}/{name}" if path else name
+                async with aclosing(_entry(blocks, child_node, where)) as sub:
                     async for chunk in sub:
                         yield chunk
     elif node.data.type == DataType.SYMLINK:

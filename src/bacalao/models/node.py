@@ -59,6 +59,8 @@ class NodeInfo(WireModel):
     ApiAddress: str = ""
     Orchestrator: bool = True
     Seq: int = 0
+    # CIDs this node most recently pinned (bacalao's own: data locality)
+    HeldCIDs: list[str] = Field(default_factory=list, max_length=256)
 
     @property
     def is_compute(self) -> bool:

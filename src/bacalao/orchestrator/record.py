@@ -155,7 +155,9 @@ class JobRecord:
         self.history.append(event)
         self._change.events.append(event)
 
-    def new_execution(self, node_id: str, evaluation_id: str) -> Execution:
+    def new_execution(
+        self, node_id: str, evaluation_id: str, why: str = ""
+    ) -> Execution:
         execution = Execution(
             ID=new_execution_id(),
             Namespace=self.job.Namespace,
@@ -173,9 +175,10 @@ class JobRecord:
         )
         self.executions[execution.ID] = execution
         self.add_event(
-            f"Requested execution on {short_node_id(node_id)}",
+            f"Requested execution on {short_node_id(node_id)}"
+            + (f" ({why})" if why else ""),
             "Scheduling",
-            details={"NodeID": node_id},
+            details={"NodeID": node_id, **({"Reason": why} if why else {})},
         )
         self.move(execution, E.AskForBid)
         return execution

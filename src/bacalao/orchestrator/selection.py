@@ -29,6 +29,7 @@ class Requirements:
     network: str
     resources: Resources
     constraints: tuple[LabelSelectorRequirement, ...]
+    cids: frozenset[str] = frozenset()  # IPFS inputs: holders rank first
 
     @classmethod
     def of(cls, job: Job, resources: Resources) -> Requirements:
@@ -40,7 +41,23 @@ class Requirements:
             network=task.Network.Type,
             resources=resources,
             constraints=tuple(job.Constraints),
+            cids=frozenset(_input_cids(job)),
         )
+
+
+def _input_cids(job: Job) -> list[str]:
+    cids = []
+    for source in job.task.InputSources:
+        if source.Source.Type == "ipfs":
+            params = {k.lower(): v for k, v in source.Source.Params.items()}
+            if isinstance(params.get("cid"), str):
+                cids.append(params["cid"])
+    return cids
+
+
+def held_inputs(node: NodeView, need: Requirements) -> list[str]:
+    """The job's IPFS inputs `node` says it holds (data locality)."""
+    return sorted(need.cids.intersection(node.info.HeldCIDs))
 
 
 @dataclass(frozen=True)
@@ -115,7 +132,9 @@ def rank_nodes(
         else:
             refusals[reason] += 1
     jitter = rng or random
-    fit.sort(key=lambda n: (_load(n), jitter.random()))
+    # data locality first: a node that holds more of the inputs saves the
+    # transfer; among equals, the least loaded
+    fit.sort(key=lambda n: (-len(held_inputs(n, need)), _load(n), jitter.random()))
     return Ranking(fit, refusals, considered)
 
 

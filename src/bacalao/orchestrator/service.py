@@ -48,9 +48,9 @@ from ..protocol import (
     OPEN_BID,
 )
 from .exceptions import InvalidJobState, JobNotFound, StorageUnavailable
-from .nodes import NodeManager
+from .nodes import NodeManager, NodeView
 from .record import Declined, JobRecord, is_forward
-from .selection import Ranking, Requirements, rank_nodes
+from .selection import Ranking, Requirements, held_inputs, rank_nodes
 from .store import JobStore
 from .submission import JobDefaults, prepare_job
 
@@ -538,7 +538,11 @@ class Orchestrator:
             return
         record.queued_since = None
         evaluation = new_evaluation_id()
-        executions = [record.new_execution(node.node_id, evaluation) for node in chosen]
+        need = self._requirements(record.job)
+        executions = [
+            record.new_execution(node.node_id, evaluation, _why(node, need))
+            for node in chosen
+        ]
         for execution in executions:
             self._execution_jobs[execution.ID] = record.job.ID
         await self._commit(record)
@@ -786,6 +790,14 @@ class Orchestrator:
             log.warning("the job store accepts writes again")
             self.storage_problem = ""
         self._on_change(record)
+
+
+def _why(node: NodeView, need: Requirements) -> str:
+    """Why this node was chosen, when it is more than its free capacity."""
+    held = held_inputs(node, need)
+    if not held:
+        return ""
+    return "it holds the input " + ", ".join(f"ipfs://{cid}" for cid in held)
 
 
 def _release_waiters(box: _Mailbox) -> None:
