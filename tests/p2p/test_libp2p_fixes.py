@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+import sys
 from pathlib import Path
 
 import libp2p.pubsub.pubsub
@@ -211,3 +212,36 @@ async def test_local_signed_record_is_reused_within_its_ttl(
     for data, owner in ((first, a), (other, b)):
         _, record = consume_envelope(data, PEER_RECORD_ENVELOPE_DOMAIN)
         assert record.peer_id == ID.from_base58(owner.swarm.peer_id)
+
+
+async def test_a_writer_out_of_window_waits_for_the_update_not_a_timer(
+    start_swarm: StartSwarm, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """py-libp2p's writer polls every 10 ms for window (a bulk stream then
+    moves one window per 10 ms); ours is woken by the window update."""
+    a, b = await connected_pair(start_swarm)
+    polls: list[float] = []
+    real_sleep = trio.sleep
+
+    async def sleep(seconds: float) -> None:
+        if sys._getframe(1).f_code.co_name == "write":
+            polls.append(seconds)
+        await real_sleep(seconds)
+
+    size = 8 * DEFAULT_WINDOW_SIZE
+    got = trio.Event()
+
+    async def handler(stream: INetStream) -> None:
+        await real_sleep(0.3)  # late: the writer runs out of window first
+        received = 0
+        while received < size:
+            received += len(await stream.read(65536))
+        got.set()
+
+    a.swarm.host.set_stream_handler(BULK, handler)
+    stream = await b.swarm.host.new_stream(ID.from_base58(a.swarm.peer_id), [BULK])
+    monkeypatch.setattr(trio, "sleep", sleep)
+    with trio.fail_after(WAIT):
+        await stream.write(b"x" * size)
+        await got.wait()
+    assert polls == []
