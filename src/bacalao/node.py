@@ -398,6 +398,9 @@ class NodeBackend:
                 "node_infos": node.announcer.refused,
                 "job_snapshots": node.shared.refused + node.store.sync.refused,
                 "compute_requests": node.compute.refused_asks if node.compute else 0,
+                "expired_executions": node.orchestrator.expired_executions
+                if node.orchestrator
+                else 0,
             },
             "storage": {
                 "problem": node.orchestrator.storage_problem

@@ -281,7 +281,7 @@ def ipfs_routes(backend: Backend) -> list[Route]:
             Doc(
                 "Add a file (kind=file) or a directory sent as a tar (kind=tar) "
                 "to this node's IPFS peer and pin it",
-                errors=(400, 507),
+                errors=(400, 503, 507),
             ),
         ),
         route(
@@ -291,26 +291,36 @@ def ipfs_routes(backend: Backend) -> list[Route]:
             Doc(
                 "A CID's file or tree as a tar, fetched over bitswap as needed",
                 content_type="application/x-tar",
+                errors=(400, 404, 503),
             ),
         ),
         route(
             "GET",
             f"{IPFS}/cat/{{cid}}",
             partial(cat_file, backend),
-            Doc("A file's bytes", content_type="application/octet-stream"),
+            Doc(
+                "A file's bytes",
+                content_type="application/octet-stream",
+                errors=(400, 404, 503),
+            ),
         ),
         route(
             "GET",
             f"{IPFS}/ls/{{cid}}",
             partial(list_directory, backend),
-            Doc("A directory's entries"),
+            Doc("A directory's entries", errors=(400, 404, 503)),
         ),
-        route("GET", f"{IPFS}/pins", partial(list_pins, backend), Doc("Pinned CIDs")),
+        route(
+            "GET",
+            f"{IPFS}/pins",
+            partial(list_pins, backend),
+            Doc("Pinned CIDs", errors=(503,)),
+        ),
         route(
             "POST",
             f"{IPFS}/gc",
             partial(collect_garbage, backend),
-            Doc("Delete every block no pin reaches"),
+            Doc("Delete every block no pin reaches", errors=(503,)),
         ),
     ]
 

@@ -93,7 +93,13 @@ def get(
     click.echo(f"Saved {cid} to {target}")
 
 
-@ipfs.command("cat")
+@ipfs.command(
+    "cat",
+    epilog="""\b
+Examples:
+  bacalao ipfs cat QmZULkCELmmk5XNfCgTnCyFgAVxBRBXyDHGGMVoLFLiXEN
+  bacalao ipfs cat bafkrei... > data.csv""",
+)
 @click.argument("cid")
 @api_options
 @click.pass_context
@@ -107,7 +113,13 @@ def cat(ctx: click.Context, cid: str) -> None:
     out.flush()
 
 
-@ipfs.command("ls")
+@ipfs.command(
+    "ls",
+    epilog="""\b
+Examples:
+  bacalao ipfs ls QmDirectory...
+  bacalao --api-port 21002 ipfs ls QmDirectory...   # fetched from the network""",
+)
 @click.argument("cid")
 @api_options
 @click.pass_context
@@ -125,7 +137,12 @@ def pin() -> None:
     """What the node keeps (everything it added or published)."""
 
 
-@pin.command("ls")
+@pin.command(
+    "ls",
+    epilog="""\b
+Examples:
+  bacalao ipfs pin ls""",
+)
 @api_options
 @click.pass_context
 def pin_ls(ctx: click.Context) -> None:
@@ -136,7 +153,12 @@ def pin_ls(ctx: click.Context) -> None:
         click.echo(f"{item['CID']} recursive {item['Name']}".rstrip())
 
 
-@ipfs.command("gc")
+@ipfs.command(
+    "gc",
+    epilog="""\b
+Examples:
+  bacalao ipfs gc""",
+)
 @api_options
 @click.pass_context
 def gc(ctx: click.Context) -> None:

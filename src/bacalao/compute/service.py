@@ -186,6 +186,8 @@ class Compute:
             log.debug("could not answer the open call for %s: %s", call.Job.ID, exc)
 
     async def _on_ask_bid(self, peer: str, request: AskBid) -> Bid:
+        if self._nursery is None:  # the requester asks again
+            raise HandlerError("unavailable", "this compute node is still starting")
         execution = request.Execution
         refusal = self._ask_refusal(peer, request)
         if refusal is not None:

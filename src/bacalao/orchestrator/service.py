@@ -160,6 +160,7 @@ class Orchestrator:
         self._nursery: trio.Nursery | None = None
         self._recovered = False  # updates wait for every job to be resumed
         self.storage_problem = ""  # why the store cannot be written, if so
+        self.expired_executions = 0  # given up: node lost or silent on them
         rpc.register(EXECUTION_UPDATES, self._on_updates_rpc)
         rpc.register(OPEN_BID, self._on_open_bid)
         rpc.register(EXECUTIONS_ALIVE, self._on_alive)
@@ -433,6 +434,7 @@ class Orchestrator:
                 continue
             reason = self._why_lost(record, execution)
             if reason:
+                self.expired_executions += 1
                 # placed again, but not on the node that went quiet on it
                 await self._fail_execution(
                     record, execution, reason, retry=True, avoid_node=True
@@ -619,7 +621,7 @@ class Orchestrator:
                 # twice, and spend one of its attempts. Asking again is
                 # idempotent; a considered answer, or the node's loss, ends it.
                 if (
-                    isinstance(exc, RemoteError)
+                    (isinstance(exc, RemoteError) and exc.code != "unavailable")
                     or ask == BID_ASKS
                     or self._known_lost(execution.NodeID)
                 ):
