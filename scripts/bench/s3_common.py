@@ -131,6 +131,15 @@ def rate(result: dict[str, Any]) -> float:
     return float(result["bytes"]) / MiB / float(result["seconds"])
 
 
+def as_json(result: dict[str, Any]) -> dict[str, Any]:
+    """A worker's result with its rate (MiB/s) and RSS growth in MB."""
+    return {
+        **result,
+        "mib_s": round(rate(result), 1),
+        "rss_growth_mb": round(result["rss_growth"] / 1e6, 1),
+    }
+
+
 def line(name: str, result: dict[str, Any]) -> str:
     return (
         f"  {name:<26} {rate(result):7.1f} MiB/s  {result['seconds']:6.2f} s  "

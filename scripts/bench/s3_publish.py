@@ -3,7 +3,7 @@ threads (`upload_file`: s3transfer, 8 MiB parts, 10 threads, as `aws s3 cp`
 does), to the same moto server on loopback, one run each. Goal: ≥ 90% of
 boto3's rate, RSS growth ≤ 32 MB.
 
-    python scripts/bench/s3_publish.py [--size-mib 256]
+    python scripts/bench/s3_publish.py [--size-mib 256] [--json FILE]
 
 "Ours" is the `s3` publisher's `publish`, the code a compute node runs
 when a job's task ends (uncompressed: the file goes up in parts).
@@ -12,6 +12,7 @@ when a job's task ends (uncompressed: the file goes up in parts).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import tempfile
 import time
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from s3_common import (
     MiB,
+    as_json,
     boto3_client,
     env,
     line,
@@ -30,6 +32,8 @@ from s3_common import (
 )
 
 HERE = Path(__file__).resolve()
+GOAL_RATIO = 0.9
+GOAL_RSS_MB = 32.0
 
 
 def make_results(folder: Path, size: int) -> None:
@@ -97,6 +101,7 @@ def _size(folder: Path) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size-mib", type=int, default=256)
+    parser.add_argument("--json", type=Path, help="also write the numbers here")
     parser.add_argument("--worker", nargs=3, metavar=("MODE", "ENDPOINT", "RESULTS"))
     args = parser.parse_args()
     if args.worker:
@@ -111,9 +116,20 @@ def main() -> None:
         print(f"S3 publishing, a {args.size_mib} MiB result, moto_server on loopback:")
         base = run_worker(HERE, "boto3", endpoint, str(results))
         ours = run_worker(HERE, "ours", endpoint, str(results))
-        print(line("boto3 upload_file", base))
-        print(line("bacalao s3 publisher", ours))
-        print(f"  ratio {rate(ours) / rate(base):.0%} of boto3 (goal >= 90%)")
+    ratio = rate(ours) / rate(base)
+    print(line("boto3 upload_file", base))
+    print(line("bacalao s3 publisher", ours))
+    print(f"  ratio {ratio:.0%} of boto3 (goal >= {GOAL_RATIO:.0%})")
+    if args.json:
+        payload = {
+            "mib": args.size_mib,
+            "goal_ratio": GOAL_RATIO,
+            "goal_rss_mb": GOAL_RSS_MB,
+            "boto3": as_json(base),
+            "ours": as_json(ours),
+            "ratio": round(ratio, 3),
+        }
+        args.json.write_text(json.dumps(payload, indent=2))
 
 
 if __name__ == "__main__":
