@@ -36,7 +36,7 @@ from ..models.wire import (
     OpenBid,
     UpdatesAnswer,
 )
-from ..p2p.exceptions import P2PError, RpcTimeout
+from ..p2p.exceptions import P2PError, RemoteError
 from ..p2p.gossip import Gossip
 from ..p2p.rpc import HandlerError, Rpc
 from ..protocol import (
@@ -612,21 +612,29 @@ class Orchestrator:
                 )
                 break
             except P2PError as exc:
-                # A slow node is not a refusal, and it may have the ask and be
-                # running the job already: failing this execution would place
-                # the job again (twice, perhaps) and spend one of its attempts.
-                # Asking again is idempotent; the node's loss ends the wait.
-                slow = isinstance(exc, RpcTimeout)
+                # A slow or unreachable node is not a refusal, and it may have
+                # had the ask and be running the job already (a requester that
+                # restarts asks again before its connections are back):
+                # failing this execution would place the job again, to run
+                # twice, and spend one of its attempts. Asking again is
+                # idempotent; a considered answer, or the node's loss, ends it.
                 if (
-                    not slow
+                    isinstance(exc, RemoteError)
                     or ask == BID_ASKS
-                    or not self.nodes.is_connected(execution.NodeID)
+                    or self._known_lost(execution.NodeID)
                 ):
                     self._post(job.ID, BidAnswered(execution.ID, None, str(exc)))
                     return
             await trio.sleep(min(BID_ASK_BACKOFF * 2 ** (ask - 1), 4.0))
         self.nodes.observe_alive(execution.NodeID)
         self._post(job.ID, BidAnswered(execution.ID, bid))
+
+    def _known_lost(self, node_id: str) -> bool:
+        """Heard of, and since lost (a node not heard of yet may be one
+        this requester knew before it restarted)."""
+        return self.nodes.get(node_id) is not None and not self.nodes.is_connected(
+            node_id
+        )
 
     async def _on_bid(
         self, record: JobRecord, answer: BidAnswered, calls: trio.Nursery
