@@ -126,6 +126,12 @@ def _fetch_rows(r: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
+def _rounds(n: int) -> str:
+    if n == 1:
+        return "one run each, boto3 first"
+    return f"{n} runs each, alternating which goes first; the median run's rate"
+
+
 def _s3_row(name: str, r: dict[str, Any]) -> tuple[str, str]:
     rss = r["rss_growth_mb"]
     return name, f"{r['mib_s']:.1f} MiB/s ({r['seconds']:.2f} s), RSS +{rss:.1f} MB"
@@ -139,15 +145,17 @@ def figure_12(sizes: Any, work: Path) -> Figure:
     fig = Figure.new(
         12,
         f"`scripts/bench/s3_stage.py --size-mib {sizes.s3_mib} --objects "
-        f"{sizes.s3_objects}`: `Sources.stage` of an `s3` input (what a compute "
+        f"{sizes.s3_objects} --rounds {sizes.s3_rounds}`: `Sources.stage` of an "
+        "`s3` input (what a compute "
         "node runs before a task) from a `moto_server` process on loopback, one "
         f"object of {sizes.s3_mib} MiB, then {sizes.s3_objects} objects under a "
         "prefix (the same bytes in all), against boto3 in threads the way "
         "`aws s3 cp` does it (s3transfer, 10 threads), each transfer a fresh "
-        "process, one run each, boto3 first; MiB/s. The goal must hold for "
+        f"process, {_rounds(sizes.s3_rounds)}; MiB/s. The goal must hold for "
         "both shapes.",
     )
     args = ["--size-mib", str(sizes.s3_mib), "--objects", str(sizes.s3_objects)]
+    args += ["--rounds", str(sizes.s3_rounds)]
     r = run_script("s3_stage.py", args, work, timeout=900)
     one, many = r["shapes"]["one"], r["shapes"]["many"]
     fig.data = r
@@ -178,13 +186,15 @@ def figure_12(sizes: Any, work: Path) -> Figure:
 def figure_13(sizes: Any, work: Path) -> Figure:
     fig = Figure.new(
         13,
-        f"`scripts/bench/s3_publish.py --size-mib {sizes.s3_mib}`: the `s3` "
+        f"`scripts/bench/s3_publish.py --size-mib {sizes.s3_mib} --rounds "
+        f"{sizes.s3_rounds}`: the `s3` "
         f"publisher's `publish` of a {sizes.s3_mib} MiB result (uncompressed, "
         "multipart) to a `moto_server` process on loopback, against boto3 "
         "`upload_file` (s3transfer: 8 MiB parts, 10 threads, as `aws s3 cp`), "
-        "each a fresh process, one run each, boto3 first; MiB/s.",
+        f"each a fresh process, {_rounds(sizes.s3_rounds)}; MiB/s.",
     )
-    r = run_script("s3_publish.py", ["--size-mib", str(sizes.s3_mib)], work, 900)
+    args = ["--size-mib", str(sizes.s3_mib), "--rounds", str(sizes.s3_rounds)]
+    r = run_script("s3_publish.py", args, work, timeout=900)
     fig.data = r
     fig.met = _s3_met([r["ratio"]], [r["ours"]["rss_growth_mb"]])
     fig.result = (

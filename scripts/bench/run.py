@@ -72,6 +72,7 @@ class Sizes:
     fetch_disk: bool
     s3_mib: int
     s3_objects: int
+    s3_rounds: int
     job_mib: int
     job_rounds: int
     parallel: bool = False
@@ -106,6 +107,7 @@ FULL = Sizes(
     fetch_disk=True,
     s3_mib=256,
     s3_objects=1000,
+    s3_rounds=3,
     job_mib=64,
     job_rounds=7,
 )
@@ -134,6 +136,7 @@ QUICK = replace(
     fetch_disk=False,
     s3_mib=32,
     s3_objects=100,
+    s3_rounds=1,
     job_mib=32,
     job_rounds=3,
 )
