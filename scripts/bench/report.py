@@ -238,7 +238,7 @@ def split(text: str) -> tuple[list[str], dict[int, str], dict[int, str]]:
     found = list(_HEADING.finditer(body))
     ends = [m.start() for m in found[1:]] + [len(body)]
     sections = {
-        int(m.group(1)): body[m.start() : end].rstrip("\n")
+        int(m.group(1)): body[m.start() : end]
         for m, end in zip(found, ends, strict=True)
     }
     return lines[:table], rows, sections
@@ -264,8 +264,10 @@ def merge(old: str, new: str) -> str:
     sections = {**old_sections, **new_sections}
     out = [*head, "", "| # | figure | result | goal | |", "|---|---|---|---|---|"]
     out += [rows[n] for n in sorted(rows)]
-    out += ["", "\n\n".join(sections[n] for n in sorted(sections)), ""]
-    return "\n".join(out)
+    texts = [sections[n] for n in sorted(sections)]
+    # sections end as they did, only the one that was last gets its gap back
+    texts = [s if s.endswith("\n\n") else s.rstrip("\n") + "\n\n" for s in texts]
+    return "\n".join(out) + "\n\n" + "".join(texts).rstrip("\n") + "\n"
 
 
 def _cell(text: str) -> str:
