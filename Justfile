@@ -22,7 +22,8 @@ fmt:
     ruff check --fix src tests scripts
 
 # Run the benchmark suite (scripts/bench/) and rewrite BENCHMARKS.md;
-# `just bench --quick` (< 3 minutes) prints the report instead.
+# `just bench --quick` (< 4 minutes) prints the report instead;
+# `just bench --only 10,14` re-measures some figures and merges them in.
 bench *ARGS:
     python scripts/bench/run.py {{ARGS}}
 

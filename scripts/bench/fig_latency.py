@@ -134,7 +134,7 @@ def _poll_effect(fig: Figure, api: Api, sizes: Any) -> None:
     )
 
 
-def _docker_ready() -> str:
+def docker_ready() -> str:
     try:
         probe = subprocess.run(
             ["docker", "image", "inspect", IMAGE], capture_output=True, timeout=30
@@ -193,7 +193,7 @@ def figure_2(api: Api, sizes: Any) -> Figure:
         f"3-node devstack) and `docker run --rm {IMAGE} true`; after one "
         "warm-up of each.",
     )
-    reason = _docker_ready()
+    reason = docker_ready()
     if reason:
         fig.skipped = reason
         return fig

@@ -4,6 +4,9 @@ A figure carries a one-line result for the summary table, whether its goal
 was met (None: not measured, or not measurable at this size), detail rows,
 raw numbers (for `--json`) and, when the goal is missed, a "Limit /
 profile" paragraph: the profile the suite took, or a marked placeholder.
+`merge` folds the report of a run of some figures into BENCHMARKS.md as
+it was, keeping the other figures' sections (and their hand-written
+lines) untouched.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import datetime as dt
 import math
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -31,6 +35,11 @@ GOALS = {
     7: ("job at scale", "≤ 1.5x the 3-node figure"),
     8: ("CLI start", "≤ 0.25 s absolute, recorded as ratio too"),
     9: ("node footprint", "≤ 100 MB idle, growth ≤ 20 MB"),
+    10: ("ipfs add", "≥ 50% of sha256sum's rate, RSS growth ≤ 32 MB"),
+    11: ("bitswap fetch", "≥ 50% of a raw libp2p stream's rate"),
+    12: ("S3 input staging", "≥ 90% of boto3's rate, RSS growth ≤ 32 MB"),
+    13: ("S3 publish", "≥ 90% of boto3's rate, RSS growth ≤ 32 MB"),
+    14: ("Docker job, IPFS input", "none set: what fetching the input costs"),
 }
 PLACEHOLDER = (
     "**Limit / profile:** _(to fill: what bounds this figure, and the profile)_"
@@ -173,6 +182,7 @@ def render(figures: list[Figure], info: dict[str, str], mode: str, command: str)
         + ", ".join(f"{p} {info[p]}" for p in PACKAGES)
         + f"; docker engine {info['docker engine']}; hyperfine {info['hyperfine']}",
         f"- code: {info['commit']}",
+        *([f"- load average (1 min): {info['load']}"] if "load" in info else []),
         "",
         "| # | figure | result | goal | |",
         "|---|---|---|---|---|",
@@ -201,6 +211,63 @@ def render(figures: list[Figure], info: dict[str, str], mode: str, command: str)
             out += ["", *fig.profile]
     out.append("")
     return "\n".join(out)
+
+
+_ROW = re.compile(r"^\| (\d+) \|")
+_HEADING = re.compile(r"^## (\d+)\. ", re.M)
+LATER_RUN = (
+    "Sections that open with a **Run:** line were measured in a later run "
+    "of only some figures; that line says when, how and on what."
+)
+
+
+def split(text: str) -> tuple[list[str], dict[int, str], dict[int, str]]:
+    """A report's preamble lines (up to its table), table rows and sections,
+    both by figure number."""
+    head, _, body = text.partition("\n## ")
+    body = "## " + body if body else ""
+    lines = head.rstrip("\n").splitlines()
+    table = next((i for i, ln in enumerate(lines) if ln.startswith("| # |")), None)
+    if table is None:
+        raise ValueError("not a BENCHMARKS.md: no summary table")
+    rows = {}
+    for ln in lines[table + 2 :]:
+        match = _ROW.match(ln)
+        if match:
+            rows[int(match.group(1))] = ln
+    found = list(_HEADING.finditer(body))
+    ends = [m.start() for m in found[1:]] + [len(body)]
+    sections = {
+        int(m.group(1)): body[m.start() : end]
+        for m, end in zip(found, ends, strict=True)
+    }
+    return lines[:table], rows, sections
+
+
+def merge(old: str, new: str) -> str:
+    """`new` (a report of some figures) folded into `old`: its figures'
+    rows and sections replace or join those of `old`, each of its sections
+    opening with a **Run:** line (its preamble's facts); everything else
+    of `old` stays as it was."""
+    old_head, old_rows, old_sections = split(old)
+    new_head, new_rows, new_sections = split(new)
+    facts = "; ".join(ln[2:] for ln in new_head if ln.startswith("- "))
+    for num, section in new_sections.items():
+        heading, _, rest = section.partition("\n")
+        new_sections[num] = f"{heading}\n\n**Run:** {facts}\n{rest}"
+    head = old_head
+    while head and not head[-1]:
+        head = head[:-1]
+    if f"- {LATER_RUN}" not in head:
+        head = [*head, f"- {LATER_RUN}"]
+    rows = {**old_rows, **new_rows}
+    sections = {**old_sections, **new_sections}
+    out = [*head, "", "| # | figure | result | goal | |", "|---|---|---|---|---|"]
+    out += [rows[n] for n in sorted(rows)]
+    texts = [sections[n] for n in sorted(sections)]
+    # sections end as they did, only the one that was last gets its gap back
+    texts = [s if s.endswith("\n\n") else s.rstrip("\n") + "\n\n" for s in texts]
+    return "\n".join(out) + "\n\n" + "".join(texts).rstrip("\n") + "\n"
 
 
 def _cell(text: str) -> str:

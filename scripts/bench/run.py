@@ -1,22 +1,27 @@
 #!/usr/bin/env python3
-"""bacalao's benchmark suite: the nine figures of issue 5.
+"""bacalao's benchmark suite: issue 5's nine figures and the data plane's five.
 
     python scripts/bench/run.py            full run, rewrites BENCHMARKS.md
-    python scripts/bench/run.py --quick    < 3 minutes, prints the report
+    python scripts/bench/run.py --only 10,14   those figures, merged into it
+    python scripts/bench/run.py --quick    < 4 minutes, prints the report
     python scripts/bench/run.py --only 1,8 --out /tmp/b.md --json /tmp/b.json
 
 Phases run one after another, each with its own processes, so they never
 load the machine at the same time: CLI start (8), the devstack figures
-(1, 2, 3), footprint (9), throughput (4), swarms (5, 6, 7). A phase that
-breaks records an error in its figures and the others still run. Full runs
-also profile the slow paths with py-spy (`--no-profile` to skip); raw
-stacks are kept in the work folder (`--keep`).
+(1, 2, 3), footprint (9), throughput (4), swarms (5, 6, 7), the data plane
+(10-14: ipfs add, bitswap, S3 staging and publishing, a Docker job with an
+IPFS input). A phase that breaks records an error in its figures and the
+others still run. Full runs also profile the slow paths with py-spy
+(`--no-profile` to skip); raw stacks are kept in the work folder
+(`--keep`). A run of some figures written to an existing report replaces
+only their rows and sections (`report.merge`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import shutil
 import sys
@@ -28,10 +33,11 @@ from pathlib import Path
 from typing import Any
 
 import fig_cli
+import fig_data
 import fig_latency
 import fig_load
 import fig_swarm
-from report import Figure, guard, machine, print_summary, render
+from report import Figure, guard, machine, merge, print_summary, render
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -59,6 +65,16 @@ class Sizes:
     footprint_jobs: int
     profile: bool
     probe_wait: float
+    add_mib: int
+    add_rounds: int
+    fetch_mib: int
+    fetch_rounds: int
+    fetch_disk: bool
+    s3_mib: int
+    s3_objects: int
+    s3_rounds: int
+    job_mib: int
+    job_rounds: int
     parallel: bool = False
     warmup: int = 5
     loop_budget: float = 120
@@ -84,6 +100,16 @@ FULL = Sizes(
     footprint_jobs=2000,
     profile=True,
     probe_wait=2.0,
+    add_mib=256,
+    add_rounds=3,
+    fetch_mib=64,
+    fetch_rounds=3,
+    fetch_disk=True,
+    s3_mib=256,
+    s3_objects=1000,
+    s3_rounds=3,
+    job_mib=64,
+    job_rounds=7,
 )
 QUICK = replace(
     FULL,
@@ -104,6 +130,15 @@ QUICK = replace(
     footprint_jobs=200,
     profile=False,
     loop_budget=15,
+    add_mib=64,
+    add_rounds=3,
+    fetch_mib=32,
+    fetch_disk=False,
+    s3_mib=32,
+    s3_objects=100,
+    s3_rounds=1,
+    job_mib=32,
+    job_rounds=3,
 )
 SMOKE = replace(
     QUICK,
@@ -125,6 +160,14 @@ SMOKE = replace(
     probe_wait=0.2,
     parallel=True,
     warmup=0,
+    add_mib=2,
+    add_rounds=1,
+    fetch_mib=2,
+    fetch_rounds=1,
+    s3_mib=2,
+    s3_objects=8,
+    job_mib=1,
+    job_rounds=1,
 )
 MODES = {"full": FULL, "quick": QUICK, "smoke": SMOKE}
 
@@ -145,6 +188,7 @@ def run_phases(sizes: Sizes, only: set[int], work: Path) -> list[Figure]:
         ([9], fig_load.figure_9, (sizes, work)),
         ([4], fig_load.figure_4, (sizes, work)),
         ([5, 6, 7], fig_swarm.run, (sizes, work / "swarm")),
+        ([10, 11, 12, 13, 14], fig_data.run, (sizes, work / "data", only)),
     ]
     chosen = [p for p in phases if only & set(p[0])]
     if sizes.parallel:
@@ -161,7 +205,7 @@ def run_phases(sizes: Sizes, only: set[int], work: Path) -> list[Figure]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--quick", action="store_true", help="< 3 minutes")
+    mode.add_argument("--quick", action="store_true", help="< 4 minutes")
     mode.add_argument("--smoke", action="store_true", help="tiny sizes (tests)")
     parser.add_argument("--only", default="", help="figures, e.g. 1,4,8")
     parser.add_argument("--out", type=Path, help="markdown report to write")
@@ -174,7 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     sizes = MODES[name]
     if args.no_profile:
         sizes = replace(sizes, profile=False)
-    only = {int(n) for n in args.only.split(",") if n.strip()} or set(range(1, 10))
+    every = set(range(1, 15))
+    only = {int(n) for n in args.only.split(",") if n.strip()} or every
     out = args.out or (ROOT / "BENCHMARKS.md" if name == "full" else None)
     work = args.work or Path(tempfile.mkdtemp(prefix="bacalao-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -182,17 +227,25 @@ def main(argv: list[str] | None = None) -> int:
         ["just", "bench", *(argv if argv is not None else sys.argv[1:])]
     )
     started = time.perf_counter()
+    load_before = os.getloadavg()[0]
     print(f"bench: {name} run, work folder {work}", file=sys.stderr)
     try:
         figures = run_phases(sizes, only, work)
     finally:
         if not (args.keep or args.work or sizes.profile):
             shutil.rmtree(work, ignore_errors=True)
-    text = render(figures, machine(), name, command)
+    info = machine()
+    info["load"] = (
+        f"{load_before:.2f} at the start, {os.getloadavg()[0]:.2f} at the end"
+    )
+    text = render(figures, info, name, command)
     took = time.perf_counter() - started
     print(f"bench: {name} run took {took:.0f} s", file=sys.stderr)
     print_summary(figures)
     if out:
+        if only != every and out.exists():
+            text = merge(out.read_text(), text)
+            print(f"bench: merged figures {sorted(only)} into {out}", file=sys.stderr)
         out.write_text(text)
         print(f"bench: wrote {out}", file=sys.stderr)
     else:

@@ -6,12 +6,15 @@ being measured. Each measurement runs in a fresh Python process
 (`worker`) that prints one JSON line: seconds, bytes, and RSS growth, the
 peak resident set during the transfer over the resident set just before
 it (Linux: the peak is reset through /proc/self/clear_refs first).
+With `--rounds N` the scripts alternate which side goes first and report
+the median time and the worst RSS growth (`combine`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -129,6 +132,26 @@ def report(seconds: float, size: int, rss_before: int) -> None:
 def rate(result: dict[str, Any]) -> float:
     """MiB/s of a worker's result."""
     return float(result["bytes"]) / MiB / float(result["seconds"])
+
+
+def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Runs of one transfer as one result: the median time, the worst RSS
+    growth, and every run's seconds."""
+    return {
+        "seconds": statistics.median(r["seconds"] for r in runs),
+        "bytes": runs[0]["bytes"],
+        "rss_growth": max(r["rss_growth"] for r in runs),
+        "runs": [round(r["seconds"], 3) for r in runs],
+    }
+
+
+def as_json(result: dict[str, Any]) -> dict[str, Any]:
+    """A worker's result with its rate (MiB/s) and RSS growth in MB."""
+    return {
+        **result,
+        "mib_s": round(rate(result), 1),
+        "rss_growth_mb": round(result["rss_growth"] / 1e6, 1),
+    }
 
 
 def line(name: str, result: dict[str, Any]) -> str:

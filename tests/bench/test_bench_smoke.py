@@ -1,7 +1,8 @@
 """The benchmark suite's code paths, at tiny sizes, so they cannot rot.
 
 Runs `scripts/bench/run.py --smoke` (every phase of the quick suite, all
-phases at once, a few jobs each) and checks that it produced every figure.
+phases at once, a few jobs or MiB each) and checks that it produced every
+figure, the data plane's (10-14) included.
 It asserts nothing about durations: benchmarks are not tests.
 """
 
@@ -31,17 +32,25 @@ def test_smoke_run_produces_every_figure(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     figures = {f["num"]: f for f in json.loads(raw.read_text())["figures"]}
-    assert sorted(figures) == list(range(1, 10))
+    assert sorted(figures) == list(range(1, 15))
     for num, fig in figures.items():
         assert not fig["error"], (num, fig["error"], done.stderr[-3000:])
-        if num == 2 and fig["skipped"]:  # no Docker engine here
+        if num in (2, 14) and fig["skipped"]:  # no Docker engine here
             continue
         assert not fig["skipped"], (num, fig["skipped"])
         assert fig["data"], num
         assert fig["result"] != "not measured", num
     text = out.read_text()
-    for num in range(1, 10):
+    for num in range(1, 15):
         assert f"## {num}. {figures[num]['title']}" in text
     assert figures[4]["data"]["lost"] == 0
     assert figures[4]["data"]["duplicated"] == 0
     assert figures[6]["data"]["published"] == 2
+    assert set(figures[12]["data"]["shapes"]) == {"one", "many"}
+    if not figures[14]["skipped"]:  # each kind of job ran on the runner node
+        runs = figures[14]["data"]["runs"]
+        assert {kind: len(r) for kind, r in runs.items()} == {
+            "remote": 1,
+            "local": 1,
+            "none": 1,
+        }
