@@ -1,4 +1,4 @@
-"""The hostile-peer scenario: every attack, one after another, on one network.
+"""The hostile-peer scenario: every attack, one after another.
 
 The network is two `bacalao serve` nodes, `a` and `b`, each orchestrator
 and compute (Docker and noop). For each attack a fresh hostile peer joins
@@ -7,24 +7,30 @@ leaves. Then the suite checks, from outside:
 
 - refused: the attack's own verdict, and no node process died, and the
   network still works (a probe job submitted to a ends Completed);
-- counted: some counter an operator would read grew during the attack —
-  a number in `GET /api/v1/agent/debug` (what `bacalao agent` shows)
-  whose name says refused, rejected, dropped, invalid, denied, forged,
-  spoofed, blocked or bad.
+- counted: an operator can see it — a number in `GET /api/v1/agent/debug`
+  (`bacalao agent debug`) or in the node list (`bacalao node list`) whose
+  name says refused, rejected, dropped, invalid, denied, forged, spoofed,
+  blocked, bad, forbidden, silent or expired grew during the attack, or
+  the node list shows the hostile peer as not approved.
 
 A node that died is started again for the probe. An attack that got
 through may have left damage behind, so the next one gets a fresh
 network (on a network that refuses every attack, one serves them all).
-Forged results cannot be refused by a network open to any compute node:
-that attack runs on a network closed to unknown peers (`serve
---allow-peer`) when the node offers one, else on the open one (and
-fails, saying so).
+
+Two attacks no network open to every peer can refuse by design — a
+compute node lying about its own executions, a peer asking for bids in
+its own name — run on a network closed by its operator's controls, each
+set through its `BACALAO_*` variable where the node has that setting:
+`allow_peers` (only a and b may connect), `allowed_requesters` (compute
+nodes serve only a and b), `node_approval: manual` (the suite approves a
+and b on each other through Bacalhau's `PUT /api/v1/orchestrator/nodes/ID`).
+A node without these settings runs them open, and fails them.
 """
 
 from __future__ import annotations
 
-import subprocess
 import time
+import traceback
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -34,27 +40,42 @@ import peer_attacks
 import rogue
 import trio
 from cluster import Cluster, ServeNode, log, request
-from harness import BACALAO
 from hostile import Honest, Hostile, Unwelcome, open_hostile
 from judge import Tally, merge, noop_job, submit, tally
 from peer_attacks import Net, Outcome
 from reliability import Attack, Row
 
+from bacalao.config import NodeConfig
 from bacalao.p2p.identity import load_or_create_key, peer_id_of
 
 AttackFn = Callable[[Hostile, Net], Awaitable[Outcome]]
-ATTACKS: list[tuple[str, AttackFn]] = [
+OPEN_ATTACKS: list[tuple[str, AttackFn]] = [
     ("node table rewrite (NODES Self, forged pull)", peer_attacks.node_table_rewrite),
     ("files through LOGS (/dev, ../, absolute)", peer_attacks.logs_escape),
     ("shared view rewrite (job events, sync)", peer_attacks.shared_view_rewrite),
-    ("ASK_BID straight to a compute node", peer_attacks.ask_bid_direct),
+    (
+        "ASK_BID straight to a compute node, in a's name",
+        peer_attacks.ask_bid_as_another,
+    ),
     ("Engine.Params nested 400 deep", oversize.nested_params),
     ("Count 10^30", oversize.huge_count),
     ("job snapshot over 1 MB", oversize.big_snapshot),
     ("black hole compute node", rogue.black_hole),
 ]
-FORGED = ("forged Completed results", rogue.forged_result)
-ALLOW_FLAG = "--allow-peer"
+CLOSED_ATTACKS: list[tuple[str, AttackFn]] = [
+    (
+        "ASK_BID straight to a compute node, in its own name",
+        peer_attacks.ask_bid_as_itself,
+    ),
+    ("forged Completed results", rogue.forged_result),
+]
+CONTROLS = {  # setting: its value for a closed network of `ids`
+    "allow_peers": lambda ids: ",".join(ids),
+    "allowed_requesters": lambda ids: ",".join(ids),
+    "node_approval": lambda _ids: "manual",
+}
+NODES = "/api/v1/orchestrator/nodes"
+LIST = f"{NODES}?limit=10000"
 COUNTER_WORDS = (
     "refus",
     "reject",
@@ -65,11 +86,19 @@ COUNTER_WORDS = (
     "spoof",
     "block",
     "bad",
+    "forbid",
+    "silent",
+    "expire",
 )
 
 
+def closed_controls() -> list[str]:
+    """The closing settings this node has (see the module docstring)."""
+    return [name for name in CONTROLS if name in NodeConfig.model_fields]
+
+
 def hostile(sizes: Any, work: Path) -> Row:
-    closed = allow_list_supported()
+    controls = closed_controls()
     row = Row(
         "hostile",
         "a hostile peer running each attack",
@@ -78,12 +107,19 @@ def hostile(sizes: Any, work: Path) -> Row:
         "fresh libp2p peer (bacalao's own Swarm, new key) joins through a's "
         "swarm address and attacks; refused = the attack's own check, no "
         "process died and a probe job still completes; counted = a refusal "
-        "counter in `agent/debug` grew. Forged results run on a network "
-        f"{'closed with --allow-peer' if closed else 'open (no allow-list offered)'}.",
+        "counter in `agent debug` or `node list` grew, or the node list shows "
+        "the peer unapproved. The last two attacks run on a network closed "
+        "with "
+        + (
+            ", ".join(f"`{c}`" for c in controls)
+            or "nothing: this node "
+            "has none of allow_peers, allowed_requesters, node_approval"
+        )
+        + ".",
     )
     started = time.perf_counter()
-    tallies = _run_attacks(sizes, work / "open", ATTACKS, False, row)
-    tallies += _run_attacks(sizes, work / "closed", [FORGED], closed, row)
+    tallies = _run_attacks(sizes, work / "open", OPEN_ATTACKS, False, row)
+    tallies += _run_attacks(sizes, work / "closed", CLOSED_ATTACKS, True, row)
     row.jobs = merge(tallies)
     row.rounds = 1
     row.seconds = time.perf_counter() - started
@@ -129,13 +165,16 @@ def start_network(sizes: Any, work: Path, closed: bool) -> tuple[Cluster, Net]:
     b = cluster.add("b", engines=engines)
     if closed:
         ids = [peer_id_of(load_or_create_key(n.repo)) for n in (a, b)]
-        for node in (a, b):
-            node.extra = [arg for i in ids for arg in (ALLOW_FLAG, i)]
+        env = {f"BACALAO_{c.upper()}": CONTROLS[c](ids) for c in closed_controls()}
+        a.env, b.env = env, dict(env)
     cluster.start(a)
     b.peer = a.swarm_addr
     cluster.start(b)
     cluster.wait_formed(a)
     cluster.wait_formed(b)
+    if closed:
+        approve(a, b)
+        approve(b, a)
     finished, why = submit(a.api_url, noop_job(pin="b"))
     tally(a.api_url, [finished], sizes.settle)
     secret = work / "secret"
@@ -155,6 +194,13 @@ def start_network(sizes: Any, work: Path, closed: bool) -> tuple[Cluster, Net]:
     return cluster, net
 
 
+def approve(on: ServeNode, node: ServeNode) -> None:
+    """As an operator would: `on` may use `node` (Bacalhau's node action;
+    a node without node approval answers 404 or 405, and uses it anyway)."""
+    path = f"{NODES}/{node.node_id}"
+    request(on.api_url, "PUT", path, {"NodeID": node.node_id, "Action": "approve"})
+
+
 def honest(node: ServeNode) -> Honest:
     return Honest(node.name, node.node_id, node.api_url, node.swarm_addr, node.repo)
 
@@ -163,10 +209,13 @@ def attack(name: str, fn: AttackFn, cluster: Cluster, net: Net) -> Attack:
     """Run one attack with a fresh hostile peer; judge refused and counted."""
     before = counters(net)
     dead_before = len(cluster.check_deaths())
+    peer: list[str] = []
     try:
-        outcome = trio.run(_with_hostile, fn, net, net.wait + 120)
+        outcome = trio.run(_with_hostile, fn, net, peer, net.wait + 120)
     except Exception as exc:
-        outcome = Outcome(False, f"the attack broke: {type(exc).__name__}: {exc}")
+        traceback.print_exc()
+        leaf = _leaf(exc)
+        outcome = Outcome(False, f"the attack broke: {type(leaf).__name__}: {leaf}")
     refused, evidence = outcome.refused, outcome.evidence
     died = cluster.check_deaths()[dead_before:]
     if died:
@@ -179,17 +228,26 @@ def attack(name: str, fn: AttackFn, cluster: Cluster, net: Net) -> Attack:
     if probe:
         refused = False
         evidence += f"; afterwards {probe}"
-    counted = grew(before, counters(net))
+    counted = grew(before, counters(net)) + unapproved(net, peer)
     log(f"hostile: {name}: refused {refused}, counted {bool(counted)}: {evidence}")
     if counted:
         evidence += f"; counted: {', '.join(counted[:3])}"
     return Attack(name, refused, bool(counted), evidence)
 
 
-async def _with_hostile(fn: AttackFn, net: Net, timeout: float) -> Outcome:
+def _leaf(exc: BaseException) -> BaseException:
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
+
+
+async def _with_hostile(
+    fn: AttackFn, net: Net, peer: list[str], timeout: float
+) -> Outcome:
     with trio.fail_after(timeout):
         try:
             async with open_hostile(net.work, net.a.swarm_addr) as h:
+                peer.append(h.peer_id)
                 return await fn(h, net)
         except Unwelcome as exc:
             return Outcome(True, f"the network did not let it connect ({exc})")
@@ -206,12 +264,16 @@ def _probe(net: Net) -> str:
 
 
 def counters(net: Net) -> dict[str, float]:
-    """Every number in each node's `agent/debug`, by node and path."""
+    """Every number in each node's `agent/debug` and node list, by path
+    (node list entries keyed by node ID, not position)."""
     out: dict[str, float] = {}
     for node in (net.a, net.b):
         status, body = request(node.api_url, "GET", "/api/v1/agent/debug", timeout=10)
         if status == 200:
-            _flatten(body, node.name, out)
+            _flatten(body, f"{node.name}.debug", out)
+        status, body = request(node.api_url, "GET", LIST, timeout=10)
+        for state in body.get("Nodes", []) if status == 200 else []:
+            _flatten(state, f"{node.name}.nodes.{state['Info']['NodeID']}", out)
     return out
 
 
@@ -226,6 +288,18 @@ def _flatten(value: Any, path: str, out: dict[str, float]) -> None:
         out[path] = float(value)
 
 
+def unapproved(net: Net, peer: list[str]) -> list[str]:
+    """Nodes whose node list shows the hostile peer as not approved."""
+    out = []
+    for node in (net.a, net.b):
+        status, body = request(node.api_url, "GET", LIST, timeout=10)
+        for state in body.get("Nodes", []) if status == 200 else []:
+            member = state.get("Membership", "APPROVED")
+            if state["Info"]["NodeID"] in peer and member != "APPROVED":
+                out.append(f"{node.name}'s node list shows it {member}")
+    return out
+
+
 def grew(before: dict[str, float], after: dict[str, float]) -> list[str]:
     """Refusal counters that went up (see the module docstring)."""
     return [
@@ -234,14 +308,3 @@ def grew(before: dict[str, float], after: dict[str, float]) -> list[str]:
         if any(w in path.lower() for w in COUNTER_WORDS)
         and after[path] > before.get(path, 0)
     ]
-
-
-def allow_list_supported() -> bool:
-    """Whether `bacalao serve` offers a peer allow-list."""
-    try:
-        done = subprocess.run(
-            [BACALAO, "serve", "--help"], capture_output=True, text=True, timeout=60
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return ALLOW_FLAG in done.stdout

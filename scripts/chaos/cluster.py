@@ -45,6 +45,7 @@ class ServeNode:
     engines: str = "noop"
     labels: str = ""
     extra: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)  # BACALAO_* settings
     api_port: int = 0
     swarm_port: int = 0
     proc: NodeProcess | None = None
@@ -85,6 +86,7 @@ class ServeNode:
         log = self.logs / f"{self.name}-{self.generation}.log"
         # an empty BACALAO_PEERS keeps bootstrap-peers.txt out of it
         env = {} if self.peer else {"BACALAO_PEERS": ""}
+        env.update(self.env)
         self.proc = NodeProcess(self.name, self.argv(), log, env=env).start()
         self.stopped_on_purpose = False
         return self

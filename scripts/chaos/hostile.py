@@ -13,6 +13,8 @@ judges from the outside whether the network refused it.
 from __future__ import annotations
 
 import contextlib
+import importlib
+import inspect
 import json
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -111,13 +113,23 @@ class Hostile:
         seq = 0
         while True:
             seq += 1
-            info = self.posing[0].model_copy(update={"Seq": seq})
+            info = self.wire_info(self.posing[0].model_copy(update={"Seq": seq}))
             beat = Heartbeat(NodeID=self.peer_id, Seq=seq, Known=self.known)
             for topic, message in ((NODE_INFO, info), (HEALTH, beat)):
                 # no mesh yet: the next round tries again
                 with contextlib.suppress(Exception):
                     await self.publish(topic, message)
             await trio.sleep(POSE_EVERY)
+
+    def wire_info(self, info: NodeInfo) -> BaseModel:
+        """`info` as the network under test carries node info: as it is, or
+        (nodes that relay only what a node signed) sealed with this peer's
+        own key, which is the right key only for its own info."""
+        if NODE_INFO.model is NodeInfo:
+            return info
+        seal = importlib.import_module("bacalao.signed_info").seal
+        sealed: BaseModel = seal(info, self.swarm.sign)  # type: ignore[attr-defined]
+        return sealed
 
     def compute_info(self, label: str) -> NodeInfo:
         """Node info of a roomy compute node labelled `chaos-node=label`."""
@@ -199,12 +211,15 @@ async def http(url: str, method: str, path: str, body: Any = None) -> tuple[int,
 
 
 async def eventually(
-    check: Callable[[], Awaitable[bool]], timeout: float, every: float = 0.25
+    check: Callable[[], Awaitable[bool] | bool], timeout: float, every: float = 0.25
 ) -> bool:
-    """Whether `check()` holds within `timeout` s."""
+    """Whether `check()` (sync or async) holds within `timeout` s."""
     with trio.move_on_after(timeout):
         while True:
-            if await check():
+            result = check()
+            if inspect.isawaitable(result):
+                result = await result
+            if result:
                 return True
             await trio.sleep(every)
     return False

@@ -26,6 +26,14 @@ from cluster import request
 JOBS = "/api/v1/orchestrator/jobs"
 TERMINAL = ("Completed", "Failed", "Stopped")
 COMPLETED_EXECUTION = 9
+DECLINED = 4  # AskForBidRejected
+_EXECUTION_STATES = {
+    5: "BidAccepted",
+    6: "Running",
+    9: "Completed",
+    10: "Failed",
+    11: "Cancelled",
+}
 IMAGE = "busybox:1.37.0"
 REFUSED_BACKOFF = 0.1
 
@@ -177,15 +185,16 @@ def tally(
 
 
 def _executions(described: dict[str, Any] | None) -> str:
-    return ", ".join(
-        f"{e['ComputeState']['StateType']} on {e['NodeID'][-6:]}"
-        + (
-            f" ({e['ComputeState']['Message'][:60]})"
-            if e["ComputeState"].get("Message")
-            else ""
-        )
-        for e in (described or {}).get("Executions", [])
-    )
+    """The job's executions that were more than a declined bid, briefly."""
+    shown = []
+    for e in (described or {}).get("Executions", []):
+        state = e["ComputeState"]
+        if state["StateType"] == DECLINED:
+            continue
+        why = f" ({state['Message'][:50]})" if state.get("Message") else ""
+        name = _EXECUTION_STATES.get(state["StateType"], state["StateType"])
+        shown.append(f"{name} on {e['NodeID'][-6:]}{why}")
+    return ", ".join(shown[:4])
 
 
 def ran_to_exit(repos: list[Path]) -> Counter[str]:

@@ -136,7 +136,8 @@ async def node_table_rewrite(h: Hostile, net: Net) -> Outcome:
     assert real_a, "b does not list a"
     assert real_b, "a does not list b"
     forged_b = as_requester(real_b, real_b["Seq"] + FORGED_SEQ)
-    _answer, error = await h.call(net.a.node_id, NODES, NodesRequest(Self=forged_b))
+    request = NodesRequest(Self=h.wire_info(forged_b))
+    _answer, error = await h.call(net.a.node_id, NODES, request)
     await trio.sleep(1.0)
     pushed = await still_compute(net.a, net.b), await runs_pinned(net, net.a, net.b)
 
@@ -145,11 +146,11 @@ async def node_table_rewrite(h: Hostile, net: Net) -> Outcome:
 
     async def table(peer: str, _request: NodesRequest) -> NodesResponse:
         pulled_by.append(peer)
-        return NodesResponse(Nodes=[forged_a])
+        return NodesResponse(Nodes=[h.wire_info(forged_a)])
 
     h.answer(NODES, table)
     h.pose(h.orchestrator_info(), known=10_000)  # "I know many nodes": pull me
-    await eventually(lambda: _true(net.b.node_id in pulled_by), 20)
+    await eventually(lambda: net.b.node_id in pulled_by, 20)
     await trio.sleep(1.0)
     pulled = await still_compute(net.b, net.a), await runs_pinned(net, net.b, net.a)
     refused = pushed == (True, "Completed") and pulled == (True, "Completed")
@@ -160,10 +161,6 @@ async def node_table_rewrite(h: Hostile, net: Net) -> Outcome:
         f"pulled by b: {net.b.node_id in pulled_by}, b sees a as compute "
         f"{pulled[0]}, job pinned to a {pulled[1]}",
     )
-
-
-async def _true(value: bool) -> bool:
-    return value
 
 
 # ---------------------------------------------------------------------- logs
@@ -251,7 +248,7 @@ async def shared_view_rewrite(h: Hostile, net: Net) -> Outcome:
     for _ in range(6):
         await h.publish(JOB_EVENTS, JobEvents(RequesterID=h.peer_id, Jobs=[snap]))
         await trio.sleep(0.5)
-    await eventually(lambda: _true(net.b.node_id in synced), 10)
+    await eventually(lambda: net.b.node_id in synced, 10)
     await trio.sleep(1.0)
     served = [n.name for n in (net.a, net.b) if await shows(n, job_id, mark)]
     return Outcome(
@@ -273,29 +270,38 @@ async def ran_on(node: Honest, execution_id: str, mark: str) -> bool:
         return False
 
 
-async def ask_bid_direct(h: Hostile, net: Net) -> Outcome:
-    """Skip the orchestrators: ASK_BID straight to b, once in a's name and
-    once in the hostile's own, with a job that prints a mark."""
-    results = []
-    for requester, who in ((net.a.node_id, "as a"), (h.peer_id, "as itself")):
-        mark = f"PWNED-{nonce()}"
-        spec = docker_job(0, pin=net.b.name) if net.docker else noop_job(pin=net.b.name)
-        engine = spec["Tasks"][0]["Engine"]
-        if net.docker:
-            engine["Params"]["Parameters"] = [f"echo {mark}"]
-        else:
-            engine["Params"]["Stdout"] = mark + "\n"
-        job = stored_job(spec, requester)
-        execution = Execution(
-            ID=f"e-{uuid.uuid4()}", JobID=job.ID, NodeID=net.b.node_id, Job=job
-        )
-        ask = AskBid(Execution=execution, RequesterID=requester)
-        bid, error = await h.call(net.b.node_id, ASK_BID, ask)
-        accepted = bool(bid and bid.Accepted)
-        ran = await eventually(lambda e=execution.ID, m=mark: ran_on(net.b, e, m), 15)
-        results.append((accepted, ran, f"{who}: bid {_bid(bid, error)}, ran: {ran}"))
-    refused = not any(accepted or ran for accepted, ran, _ in results)
-    return Outcome(refused, "; ".join(r[2] for r in results))
+async def _ask_bid(h: Hostile, net: Net, requester: str, who: str) -> Outcome:
+    """ASK_BID straight to b in `requester`'s name, with a job printing a mark."""
+    mark = f"PWNED-{nonce()}"
+    spec = docker_job(0, pin=net.b.name) if net.docker else noop_job(pin=net.b.name)
+    engine = spec["Tasks"][0]["Engine"]
+    if net.docker:
+        engine["Params"]["Parameters"] = [f"echo {mark}"]
+    else:
+        engine["Params"]["Stdout"] = mark + "\n"
+    job = stored_job(spec, requester)
+    execution = Execution(
+        ID=f"e-{uuid.uuid4()}", JobID=job.ID, NodeID=net.b.node_id, Job=job
+    )
+    ask = AskBid(Execution=execution, RequesterID=requester)
+    bid, error = await h.call(net.b.node_id, ASK_BID, ask)
+    ran = await eventually(lambda: ran_on(net.b, execution.ID, mark), 15)
+    accepted = bool(bid and bid.Accepted)
+    return Outcome(
+        not (accepted or ran), f"{who}: bid {_bid(bid, error)}; the job ran: {ran}"
+    )
+
+
+async def ask_bid_as_another(h: Hostile, net: Net) -> Outcome:
+    """Skip the orchestrators: ASK_BID straight to b in a's name."""
+    return await _ask_bid(h, net, net.a.node_id, "in a's name")
+
+
+async def ask_bid_as_itself(h: Hostile, net: Net) -> Outcome:
+    """ASK_BID straight to b in the hostile's own name: a network open to
+    any requester runs it; one whose compute nodes serve only its own
+    orchestrators must not."""
+    return await _ask_bid(h, net, h.peer_id, "in its own name")
 
 
 def _bid(bid: Any, error: str) -> str:

@@ -80,7 +80,7 @@ QUICK = replace(
     burst_jobs=200,
     burst_clients=10,
     settle=90,
-    black_hole_wait=60,
+    black_hole_wait=90,
     full_seconds=10,
 )
 SMOKE = replace(
