@@ -176,17 +176,18 @@ async def open_hostile(work: Path, join: str) -> AsyncIterator[Hostile]:
     swarm = Swarm(repo, config)
     swarm.rpc.register(PING, _pong)
     target = join.rsplit("/p2p/", 1)[1]
+    joined = False
     async with trio.open_nursery() as nursery:
         with trio.fail_after(JOIN_TIMEOUT):
             await nursery.start(swarm.run)
-        hostile = Hostile(swarm, nursery)
-        if not await _joined(swarm, target):
-            nursery.cancel_scope.cancel()
-            raise Unwelcome(f"no connection to {target[-8:]} within {JOIN_TIMEOUT} s")
-        for topic in (NODE_INFO, HEALTH):
-            await nursery.start(swarm.gossip.serve, topic, lambda _s, _m: None)
-        yield hostile
+        joined = await _joined(swarm, target)
+        if joined:
+            for topic in (NODE_INFO, HEALTH):
+                await nursery.start(swarm.gossip.serve, topic, lambda _s, _m: None)
+            yield Hostile(swarm, nursery)
         nursery.cancel_scope.cancel()
+    if not joined:  # raised out here, not wrapped in the nursery's group
+        raise Unwelcome(f"no connection to {target[-8:]} within {JOIN_TIMEOUT} s")
 
 
 async def _joined(swarm: Swarm, target: str) -> bool:

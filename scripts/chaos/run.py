@@ -134,10 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, help="folder for node repos and logs")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args(argv)
-    # the hostile peer runs in this process: its libp2p errors (dials to
-    # peers that left) are not the suite's output
-    logging.basicConfig(level=logging.ERROR)
-    logging.getLogger("libp2p").setLevel(logging.CRITICAL)
+    # the hostile peer runs in this process: its libp2p and bacalao logs
+    # (dials to peers that left, refused handshakes) are not the suite's output
+    logging.basicConfig(level=logging.CRITICAL)
     name = "quick" if args.quick else "smoke" if args.smoke else "full"
     chosen = [k.strip() for k in args.only.split(",") if k.strip()] or list(SCENARIOS)
     unknown = [k for k in chosen if k not in SCENARIOS]
