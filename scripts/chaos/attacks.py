@@ -39,7 +39,7 @@ import oversize
 import peer_attacks
 import rogue
 import trio
-from cluster import Cluster, ServeNode, log, request
+from cluster import ChaosError, Cluster, ServeNode, log, request
 from hostile import Honest, Hostile, Unwelcome, open_hostile
 from judge import Tally, merge, noop_job, submit, tally
 from peer_attacks import Net, Outcome
@@ -159,8 +159,18 @@ def _close(cluster: Cluster, net: Net, sizes: Any, row: Row) -> list[Tally]:
 
 
 def start_network(sizes: Any, work: Path, closed: bool) -> tuple[Cluster, Net]:
-    engines = "docker,noop" if sizes.docker else "noop"
     cluster = Cluster(work)
+    try:
+        return cluster, _start(cluster, sizes, work, closed)
+    except BaseException:
+        cluster.stop()
+        raise
+
+
+def _start(cluster: Cluster, sizes: Any, work: Path, closed: bool) -> Net:
+    """Nodes a and b (closed by the operator's controls if `closed`), a job
+    finished on b, and a planted secret: the network the attacks meet."""
+    engines = "docker,noop" if sizes.docker else "noop"
     a = cluster.add("a", engines=engines)
     b = cluster.add("b", engines=engines)
     if closed:
@@ -175,7 +185,9 @@ def start_network(sizes: Any, work: Path, closed: bool) -> tuple[Cluster, Net]:
     if closed:
         approve(a, b)
         approve(b, a)
-    finished, why = submit(a.api_url, noop_job(pin="b"))
+    finished, why = submit(a.api_url, noop_job(pin=b.name))
+    if not finished:
+        raise ChaosError(f"a job for the attacks to read was refused: {why}")
     tally(a.api_url, [finished], sizes.settle)
     secret = work / "secret"
     secret.mkdir(parents=True, exist_ok=True)
@@ -187,11 +199,11 @@ def start_network(sizes: Any, work: Path, closed: bool) -> tuple[Cluster, Net]:
         work,
         sizes.docker,
         sizes.black_hole_wait,
-        finished or why,
+        finished,
         secret,
     )
     net.acknowledged(net.a, finished)
-    return cluster, net
+    return net
 
 
 def approve(on: ServeNode, node: ServeNode) -> None:

@@ -38,15 +38,22 @@ def start_network(
     """A requester and `computes` compute-only nodes, joined and listed."""
     cluster = Cluster(work)
     head = cluster.add("requester", compute=False)
-    cluster.start(head)
-    nodes = [
-        cluster.add(
-            f"compute-{i}", peer=head.swarm_addr, orchestrator=False, engines=engines
-        )
-        for i in range(computes)
-    ]
-    cluster.start(*nodes)
-    cluster.wait_formed(head)
+    try:
+        cluster.start(head)
+        nodes = [
+            cluster.add(
+                f"compute-{i}",
+                peer=head.swarm_addr,
+                orchestrator=False,
+                engines=engines,
+            )
+            for i in range(computes)
+        ]
+        cluster.start(*nodes)
+        cluster.wait_formed(head)
+    except BaseException:
+        cluster.stop()
+        raise
     return cluster, head, nodes
 
 
