@@ -52,6 +52,7 @@ class Sizes:
     burst_clients: int
     docker: bool  # Docker jobs where the job matters (else noop)
     settle: float  # s for acknowledged jobs to end, per wait
+    round_settle: float  # the same, after each requester restart
     black_hole_wait: float  # s a job handed to a black hole may take to end
     disk_mb: int
     full_seconds: float  # how long the disk stays full
@@ -67,6 +68,7 @@ FULL = Sizes(
     burst_clients=20,
     docker=True,
     settle=120,
+    round_settle=60,
     black_hole_wait=120,
     disk_mb=48,
     full_seconds=15,
@@ -93,6 +95,7 @@ SMOKE = replace(
     burst_clients=4,
     docker=False,
     settle=45,
+    round_settle=30,
     black_hole_wait=20,
     full_seconds=4,
 )
@@ -147,13 +150,14 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     command = shlex.join(["just", "chaos", *(sys.argv[1:] if argv is None else argv)])
     log(f"{name} run, work folder {work}")
+    info = machine()  # the code as it was when the run started
     started = time.perf_counter()
     try:
         rows = [run_one(key, MODES[name], work) for key in chosen]
     finally:
         if not (args.keep or args.work):
             shutil.rmtree(work, ignore_errors=True)
-    text = render(rows, machine(), name, command)
+    text = render(rows, info, name, command)
     log(f"{name} run took {time.perf_counter() - started:.0f} s")
     print_summary(rows)
     if out:
