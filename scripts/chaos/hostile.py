@@ -6,8 +6,8 @@ yields a `Hostile`: it can call any RPC, answer any RPC its own way,
 publish anything on any topic (raw bytes too, for what our models refuse
 to encode), and pose as a node of its choosing.
 
-The attacks themselves live in `peer_attacks.py` and `rogue.py`; each
-judges from the outside whether the network refused it.
+The attacks themselves live in `peer_attacks.py`, `oversize.py` and
+`rogue.py`; each judges from the outside whether the network refused it.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Attacks of a hostile peer that needs no job of its own: one per function.
+"""Attacks of a hostile peer on node tables, logs, the shared view and bids:
+one per function.
 
 Each takes the running `Hostile` and the `Net` under attack and returns an
 `Outcome`: whether the network refused the attack, judged from outside
