@@ -30,3 +30,8 @@ bench *ARGS:
 # The quick benchmark run: `just bench --quick`.
 bench-quick:
     python scripts/bench/run.py --quick
+
+# Run the fault and attack suite (scripts/chaos/) and rewrite RELIABILITY.md;
+# `just chaos --quick` runs fewer rounds and prints the report instead.
+chaos *ARGS:
+    python scripts/chaos/run.py {{ARGS}}
