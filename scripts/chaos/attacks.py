@@ -108,7 +108,9 @@ def hostile(sizes: Any, work: Path) -> Row:
         "swarm address and attacks; refused = the attack's own check, no "
         "process died and a probe job still completes; counted = a refusal "
         "counter in `agent debug` or `node list` grew, or the node list shows "
-        "the peer unapproved. The last two attacks run on a network closed "
+        "the peer unapproved (a big job that is taken and reaches every node "
+        "is handled safely: there is no refusal to count). The last two "
+        "attacks run on a network closed "
         "with "
         + (
             ", ".join(f"`{c}`" for c in controls)
@@ -244,7 +246,9 @@ def attack(name: str, fn: AttackFn, cluster: Cluster, net: Net) -> Attack:
     log(f"hostile: {name}: refused {refused}, counted {bool(counted)}: {evidence}")
     if counted:
         evidence += f"; counted: {', '.join(counted[:3])}"
-    return Attack(name, refused, bool(counted), evidence)
+    return Attack(
+        name, refused, bool(counted), evidence, count_needed=not outcome.accepted
+    )
 
 
 def _leaf(exc: BaseException) -> BaseException:

@@ -130,4 +130,5 @@ async def big_snapshot(h: Hostile, net: Net) -> Outcome:
     return Outcome(
         refused,
         f"API: HTTP {status} {answer[:60]!r}{shared}; ask-bid from the peer: {bid}",
+        accepted=seen,
     )

@@ -52,6 +52,9 @@ FORGED_SEQ = 10**15
 class Outcome:
     refused: bool
     evidence: str
+    # handled by taking it safely (e.g. a big job, accepted and replicated):
+    # there is no refusal for an operator to see counted
+    accepted: bool = False
 
 
 @dataclass

@@ -26,6 +26,7 @@ class Attack:
     refused: bool
     counted: bool
     evidence: str
+    count_needed: bool = True  # False: taken safely, nothing refused to count
 
 
 @dataclass
@@ -47,7 +48,9 @@ class Row:
 
     @property
     def refused(self) -> int:
-        return sum(1 for a in self.attacks if a.refused and a.counted)
+        return sum(
+            1 for a in self.attacks if a.refused and (a.counted or not a.count_needed)
+        )
 
     @property
     def passed(self) -> bool:
@@ -135,7 +138,8 @@ def _section(row: Row) -> list[str]:
         out += ["", "| attack | refused | counted | evidence |", "|---|---|---|---|"]
         for a in row.attacks:
             out.append(
-                f"| {a.name} | {_yes(a.refused)} | {_yes(a.counted)} "
+                f"| {a.name} | {_yes(a.refused)} "
+                f"| {_yes(a.counted) if a.count_needed else 'n/a (taken safely)'} "
                 f"| {_cell(a.evidence)} |"
             )
     bullets = [f"problem: {p}" for p in row.problems]
