@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 import trio
+from libp2p.peer.peerinfo import info_from_p2p_addr
+from multiaddr import Multiaddr
 
 from bacalao.models.wire import Ack, Heartbeat
 from bacalao.p2p.discovery import PeerRecord
@@ -89,19 +91,24 @@ async def test_gossip_written_by_an_unlisted_peer_is_dropped_even_when_relayed(
     nursery: trio.Nursery, start_swarm: StartSwarm
 ) -> None:
     relay = await start_swarm()
-    guarded = await start_swarm(
-        allow_peers=[relay.swarm.peer_id], bootstrap=relay.swarm.p2p_addrs
-    )
-    stranger = await start_swarm(bootstrap=relay.swarm.p2p_addrs)
+    guarded = await start_swarm(allow_peers=[relay.swarm.peer_id])
+    stranger = await start_swarm()
+    # subscribed before they connect, as a node is: py-libp2p can lose a
+    # subscription announced while the pubsub stream to a new peer opens
+    guarded_inbox = await serve(nursery, guarded)
+    relay_inbox = await serve(nursery, relay)
+    await serve(nursery, stranger)
+    for joining in (guarded, stranger):
+        with trio.fail_after(WAIT):
+            await joining.swarm.host.connect(
+                info_from_p2p_addr(Multiaddr(relay.swarm.p2p_addrs[0]))
+            )
     await wait_until(
         lambda: (
             {guarded.swarm.peer_id, stranger.swarm.peer_id}
             <= relay.swarm.connected_peers()
         )
     )
-    guarded_inbox = await serve(nursery, guarded)
-    relay_inbox = await serve(nursery, relay)
-    await serve(nursery, stranger)
 
     # the relay's own messages arrive: the guarded node is in the mesh
     me = relay.swarm.peer_id

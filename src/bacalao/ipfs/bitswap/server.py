@@ -24,8 +24,6 @@ from .wire import Entry, Presence, PresenceType, WantType
 
 log = logging.getLogger(__name__)
 
-READ_AHEAD = 8  # wants of one peer answered at once
-
 MAX_BYTES_IN_FLIGHT = 4 * 1024 * 1024
 
 
@@ -75,33 +73,18 @@ class Server:
             self._nursery.start_soon(self._serve, peer)
 
     async def _serve(self, peer: str) -> None:
-        """Answer `peer`'s wants, `READ_AHEAD` at a time (block reads from
-        disk overlap each other and the sending), until none is left."""
         try:
             link = self._links.get(peer)
             await link.wait_ready()
-            while link.failure is None and self.ledger.has_queue(peer):
-                async with trio.open_nursery() as answers:
-                    slots = trio.Semaphore(READ_AHEAD)
-                    while link.failure is None:
-                        await slots.acquire()
-                        want = self.ledger.next_want(peer)
-                        if want is None:
-                            break
-                        answers.start_soon(self._answer_in, slots, peer, link, want)
-            if link.failure is not None:
-                log.debug("bitswap: dropping wants of %s: %s", peer, link.failure)
-                self.ledger.forget(peer)
+            while link.failure is None:
+                want = self.ledger.next_want(peer)
+                if want is None:
+                    return
+                await self._answer(peer, link, want)
+            log.debug("bitswap: dropping wants of %s: %s", peer, link.failure)
+            self.ledger.forget(peer)
         finally:
             self._workers.discard(peer)
-
-    async def _answer_in(
-        self, slots: trio.Semaphore, peer: str, link: Link, want: Want
-    ) -> None:
-        try:
-            await self._answer(peer, link, want)
-        finally:
-            slots.release()
 
     async def _answer(self, peer: str, link: Link, want: Want) -> None:
         data: bytes | None = None
