@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 import sys
 from pathlib import Path
+from typing import Any
 
 import libp2p.pubsub.pubsub
 import pytest
@@ -245,3 +246,30 @@ async def test_a_writer_out_of_window_waits_for_the_update_not_a_timer(
         await stream.write(b"x" * size)
         await got.wait()
     assert polls == []
+
+
+async def test_a_topic_subscribed_while_a_peer_is_being_added_reaches_it(
+    nursery: trio.Nursery, start_swarm: StartSwarm
+) -> None:
+    """py-libp2p builds a new peer's hello packet, then registers the peer
+    after writing it; a subscription made in between went to nobody."""
+    a = await start_swarm()
+    topic = "bacalao-test/late-topic"
+    pubsub = a.swarm.pubsub
+    hello = pubsub.get_hello_packet
+    started = []
+
+    def hello_then_subscribe() -> Any:
+        packet = hello()
+        if not started:  # subscribe while the peer is not registered yet
+            started.append(True)
+            nursery.start_soon(pubsub.subscribe, topic)
+        return packet
+
+    pubsub.get_hello_packet = hello_then_subscribe  # type: ignore[method-assign]
+    b = await start_swarm(bootstrap=a.swarm.p2p_addrs)
+    a_id = ID.from_base58(a.swarm.peer_id)
+    await wait_until(lambda: bool(started) and topic in pubsub.topic_ids)
+    await wait_until(
+        lambda: a_id in b.swarm.pubsub.peer_topics.get(topic, set()), timeout=5
+    )

@@ -444,7 +444,9 @@ class Orchestrator:
     def _why_lost(self, record: JobRecord, execution: Execution) -> str:
         """Why an active execution is to be given up on, if it is."""
         node = short_node_id(execution.NodeID)
-        if not self.nodes.is_connected(execution.NodeID):
+        # a node not heard of yet (this requester just restarted) is not
+        # lost: its lease, below, decides if it stays silent
+        if self._known_lost(execution.NodeID):
             return f"node {node} is not reachable"
         if execution.state < E.BidAccepted:
             return ""

@@ -33,6 +33,12 @@
    10 ms at best: about 13 MiB/s per stream here, for bitswap and any big
    transfer. `atomic_yamux_writes()` (which owns `write` anyway, see 1)
    waits on an event the window update sets instead: 7x the throughput.
+7. A topic subscribed while the pubsub stream to a new peer is opening is
+   never announced to that peer: the hello packet was built before it, and
+   the announcement went to the peers already registered. The peer then
+   never sends us that topic's messages (until a reconnect).
+   `TolerantPubsub` announces to a new peer every topic subscribed while
+   it was being added (a repeat of one in the hello packet is harmless).
 """
 
 from __future__ import annotations
@@ -146,7 +152,18 @@ async def _window_opened(stream: YamuxStream) -> None:
 
 
 class TolerantPubsub(Pubsub):
-    """Pubsub whose inbound streams survive a peer's malformed frames."""
+    """Pubsub whose inbound streams survive a peer's malformed frames (fix 2)
+    and whose new peers hear of every subscription (fix 7)."""
+
+    async def _handle_new_peer(self, peer_id: ID) -> None:
+        before = set(self.topic_ids)
+        await super()._handle_new_peer(peer_id)
+        queue = self.peer_queues.get(peer_id)
+        if peer_id not in self.peers or queue is None:
+            return
+        for topic in sorted(set(self.topic_ids) - before):
+            packet, subopt = self._build_announce_rpc(topic, subscribe=True)
+            self._enqueue_or_retry_announce(peer_id, queue, packet, subopt)
 
     async def stream_handler(self, stream: INetStream) -> None:
         try:
