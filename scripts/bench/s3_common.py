@@ -116,6 +116,11 @@ def peak_rss() -> int:
     return _status("VmHWM")
 
 
+def tree_size(folder: Path) -> int:
+    """Bytes of the files under `folder`."""
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
 def report(seconds: float, size: int, rss_before: int) -> None:
     print(
         json.dumps(

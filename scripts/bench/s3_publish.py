@@ -32,6 +32,7 @@ from s3_common import (
     report,
     reset_peak,
     run_worker,
+    tree_size,
 )
 
 HERE = Path(__file__).resolve()
@@ -57,7 +58,7 @@ def worker(mode: str, endpoint: str, results: Path) -> None:
         for path in sorted(p for p in results.rglob("*") if p.is_file()):
             key = "boto3/" + path.relative_to(results).as_posix()
             client.upload_file(str(path), "bench", key)
-        report(time.perf_counter() - start, _size(results), before)
+        report(time.perf_counter() - start, tree_size(results), before)
         return
     import trio
 
@@ -93,12 +94,8 @@ async def _ours(endpoint: str, results: Path) -> None:
         before = reset_peak()
         start = time.perf_counter()
         await publishers.publish(request("ours/{jobID}", results))
-        report(time.perf_counter() - start, _size(results), before)
+        report(time.perf_counter() - start, tree_size(results), before)
     await s3.aclose()
-
-
-def _size(folder: Path) -> int:
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
 def main() -> None:

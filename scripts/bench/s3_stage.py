@@ -37,6 +37,7 @@ from s3_common import (
     report,
     reset_peak,
     run_worker,
+    tree_size,
 )
 
 HERE = Path(__file__).resolve()
@@ -104,7 +105,7 @@ def _boto3(mode: str, endpoint: str, dest: Path) -> None:
         with ThreadPoolExecutor(10) as pool:
             list(pool.map(get, keys))
     seconds = time.perf_counter() - start
-    report(seconds, _size(dest), before)
+    report(seconds, tree_size(dest), before)
 
 
 async def _ours(mode: str, endpoint: str, dest: Path) -> None:
@@ -137,12 +138,8 @@ async def _ours(mode: str, endpoint: str, dest: Path) -> None:
     start = time.perf_counter()
     await sources.stage([source], dest / "run")
     seconds = time.perf_counter() - start
-    report(seconds, _size(dest / "run"), before)
+    report(seconds, tree_size(dest / "run"), before)
     await s3.aclose()
-
-
-def _size(folder: Path) -> int:
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
 def main() -> None:

@@ -98,6 +98,20 @@ async def test_a_node_without_credentials(no_s3_env: None):
         await plane.aclose()
 
 
+def imported_by(code: str) -> str:
+    """What `code`, run in a fresh interpreter on our sources, prints."""
+    src = Path(__file__).resolve().parents[2] / "src"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+        env={"PYTHONPATH": str(src)},
+    )
+    return result.stdout.strip()
+
+
 def test_registries_import_nothing_heavy():
     code = (
         "import sys\n"
@@ -107,16 +121,7 @@ def test_registries_import_nothing_heavy():
         "heavy = ('trio', 'pydantic', 'aioboto3', 'botocore', 'httpx')\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"
     )
-    src = Path(__file__).resolve().parents[2] / "src"
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=30,
-        env={"PYTHONPATH": str(src)},
-    )
-    assert result.stdout.strip() == "[]"
+    assert imported_by(code) == "[]"
 
 
 def test_storage_does_not_import_executors():
@@ -126,16 +131,7 @@ def test_storage_does_not_import_executors():
         "import bacalao.publishers.set\n"
         "print(sorted(m for m in sys.modules if m.startswith('bacalao.executors')))\n"
     )
-    src = Path(__file__).resolve().parents[2] / "src"
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=30,
-        env={"PYTHONPATH": str(src)},
-    )
-    assert result.stdout.strip() == "[]"
+    assert imported_by(code) == "[]"
     from bacalao.executors.base import StagedInput as FromExecutors
     from bacalao.storage.base import StagedInput
 

@@ -27,7 +27,7 @@ from ..dataplane import PluginContext, S3Config
 from ..models.job import SpecConfig
 from ..s3 import keys, transfer
 from ..s3.errors import S3Error
-from ..s3.service import S3Service
+from ..s3.service import S3Service, unavailable
 from ..storage.base import as_bool, lower_params
 from .base import ParamError, Publisher, PublishRequest
 from .exceptions import PublishError
@@ -84,9 +84,7 @@ class S3Publisher:
         self._config = config
 
     async def check(self) -> str | None:
-        if self._s3 is None:
-            return "no S3 service on this node"
-        return self._s3.problem
+        return unavailable(self._s3)
 
     def refusal(self, spec: SpecConfig) -> str | None:
         problem = check_params(spec.Params)

@@ -194,3 +194,10 @@ def _is_boto_error(exc: BaseException) -> bool:
     return isinstance(
         exc, BotoCoreError | ClientError | aiohttp.ClientError | asyncio.TimeoutError
     )
+
+
+def unavailable(s3: S3Service | None) -> str | None:
+    """Why a node cannot use S3 (no service, or no credentials), or None."""
+    if s3 is None:
+        return "no S3 service on this node"
+    return s3.problem

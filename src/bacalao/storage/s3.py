@@ -23,7 +23,7 @@ from ..dataplane import PluginContext, S3Config
 from ..models.job import InputSource
 from ..s3 import keys, transfer
 from ..s3.errors import S3Error
-from ..s3.service import S3Service
+from ..s3.service import S3Service, unavailable
 from .base import InputSourcePlugin, ParamError, StagedInput, lower_params
 from .exceptions import StorageError
 
@@ -113,9 +113,7 @@ class S3InputSource:
         self._config = config
 
     async def check(self) -> str | None:
-        if self._s3 is None:
-            return "no S3 service on this node"
-        return self._s3.problem
+        return unavailable(self._s3)
 
     def refusal(self, source: InputSource) -> str | None:
         problem = check_params(source.Source.Params)
