@@ -59,6 +59,7 @@ from .p2p.exceptions import P2PError, PeerUnreachable, RemoteError
 from .p2p.host import Swarm, SwarmConfig
 from .protocol import LOGS, PING
 from .startup import StartupError, check_repo, explain, sole_cause
+from .storage.base import lower_params
 from .version import build_version
 
 log = logging.getLogger(__name__)
@@ -525,7 +526,7 @@ class NodeBackend:
 
     async def downloadable(self, spec: SpecConfig, node_id: str = "") -> SpecConfig:
         if spec.Type == "ipfs":
-            cid = str({k.lower(): v for k, v in spec.Params.items()}.get("cid", ""))
+            cid = str(lower_params(spec.Params).get("cid", ""))
             query = urlencode({"name": "", "providers": node_id})
             url = f"{self._node.api_url}/api/v1/ipfs/get/{quote(cid)}?{query}"
             return SpecConfig(Type="urlDownload", Params={"URL": url})

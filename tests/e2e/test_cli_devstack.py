@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -15,6 +14,7 @@ import pytest
 import wasmtime
 
 from bacalao.ports import free_port, free_port_block, port_is_free
+from tests.needs import need_docker_image
 
 pytestmark = pytest.mark.e2e
 
@@ -109,16 +109,7 @@ def test_cli_errors_are_one_line_without_traceback(devstack: int) -> None:
 
 
 def test_docker_job_through_the_cli(devstack: int) -> None:
-    if os.environ.get("CI", "").lower() != "true":
-        probe = subprocess.run(
-            ["docker", "image", "inspect", "busybox:1.37.0"],
-            capture_output=True,
-            check=False,
-        )
-        if probe.returncode != 0:
-            pytest.skip(
-                "no Docker engine with busybox:1.37.0; run scripts/setup-docker.sh"
-            )
+    need_docker_image()
     run = cli(
         devstack, "docker", "run", "busybox:1.37.0", "--", "echo", "hello from docker"
     )

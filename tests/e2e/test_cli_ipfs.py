@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
 import wasmtime
+
+from tests.needs import need_docker_image
 
 from .test_cli_devstack import EXAMPLES, cli, devstack
 
@@ -74,14 +75,7 @@ def test_data_added_on_one_node_is_an_input_on_another(
     listed = cli(devstack + 1, "ipfs", "ls", cid)
     assert "blob.bin" in listed.stdout
 
-    if os.environ.get("CI", "").lower() != "true":
-        probe = subprocess.run(
-            ["docker", "image", "inspect", "busybox:1.37.0"],
-            capture_output=True,
-            check=False,
-        )
-        if probe.returncode != 0:
-            pytest.skip("no Docker engine with busybox:1.37.0 here")
+    need_docker_image()
     run = cli(
         devstack + 2,
         "docker",

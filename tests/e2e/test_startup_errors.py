@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from bacalao.p2p.identity import load_or_create_key
+from tests.needs import missing
 
 pytestmark = pytest.mark.e2e
 
@@ -120,7 +121,7 @@ def as_unprivileged() -> tuple[str, ...]:
         return ()
     setpriv = shutil.which("setpriv")
     if setpriv is None:
-        pytest.skip("running as root and setpriv is missing: modes cannot bite")
+        missing("running as root and setpriv is missing: modes cannot bite")
     return (setpriv, "--bounding-set", "-dac_override,-dac_read_search", "--")
 
 

@@ -8,7 +8,6 @@ nodes the way users do, through the HTTP API (`Api`).
 from __future__ import annotations
 
 import json
-import os
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator, Callable
@@ -22,6 +21,7 @@ import wasmtime
 
 from bacalao.devstack import open_devstack
 from bacalao.node import NodeHandle
+from tests.needs import missing
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 TERMINAL = ("Completed", "Failed", "Stopped")
@@ -129,7 +129,4 @@ def docker_engine() -> None:
         client.images.get("busybox:1.37.0")
         client.close()
     except Exception as exc:
-        reason = f"no usable Docker engine ({exc}); run scripts/setup-docker.sh"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        missing(f"no usable Docker engine ({exc}); run scripts/setup-docker.sh")

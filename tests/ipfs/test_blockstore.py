@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import errno
 import os
-import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ from bacalao.ipfs.cid import CID, DAG_PB
 from bacalao.ipfs.exceptions import BlockNotFound, InvalidBlock, StorageFull
 from bacalao.ipfs.exporter import cat, export
 from bacalao.ipfs.importer import ImportOptions
+from tests.full_disk import small_disk
 
 from .test_exporter import tree_contents
 from .test_importer_kubo import make_tree
@@ -141,27 +140,10 @@ async def test_a_full_disk_raises_storage_full_and_leaves_no_partial_file(
     assert list((store.root / "tmp").iterdir()) == []
 
 
-@contextlib.contextmanager
-def small_tmpfs(path: Path, size: str) -> Iterator[Path]:
-    path.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip()}")
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=False)
-
-
 async def test_a_really_full_tmpfs_raises_storage_full(tmp_path: Path) -> None:
     (tmp_path / "big").write_bytes(os.urandom(3 * 262_144))
-    with small_tmpfs(tmp_path / "disk", "512k") as disk:
-        store = await Blockstore.open(disk / "ipfs")
+    with small_disk(tmp_path / "disk", "512k") as disk:
+        store = await Blockstore.open(disk.path / "ipfs")
         with pytest.raises(StorageFull, match="no space left"):
             await store.add(tmp_path / "big")
         for block in block_files(store):

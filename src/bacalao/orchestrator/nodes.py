@@ -195,6 +195,12 @@ class NodeManager:
         entry = self._nodes.get(node_id)
         return entry is not None and entry.connected
 
+    def is_lost(self, node_id: str) -> bool:
+        """Heard of, and since lost. A node not heard of yet is not lost: it
+        may be one a requester knew before it restarted."""
+        entry = self._nodes.get(node_id)
+        return entry is not None and not entry.connected
+
     def count(self) -> int:
         """How many nodes this one knows of, itself and lost ones included."""
         return len(self._nodes)

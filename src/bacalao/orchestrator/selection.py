@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from ..models.job import Job, LabelSelectorRequirement
 from ..models.resources import Resources
 from ..models.selectors import format_requirement, requirement_matches
+from ..storage.base import lower_params
 from .nodes import NodeView
 
 
@@ -48,10 +49,9 @@ class Requirements:
 def _input_cids(job: Job) -> list[str]:
     cids = []
     for source in job.task.InputSources:
-        if source.Source.Type == "ipfs":
-            params = {k.lower(): v for k, v in source.Source.Params.items()}
-            if isinstance(params.get("cid"), str):
-                cids.append(params["cid"])
+        cid = lower_params(source.Source.Params).get("cid")
+        if source.Source.Type == "ipfs" and isinstance(cid, str):
+            cids.append(cid)
     return cids
 
 

@@ -274,14 +274,15 @@ class Orchestrator:
 
     async def _update_of_inactive_job(self, update: ExecutionUpdate) -> str | None:
         """An update for a job with no task here: ended, unknown or not ours."""
-        snapshot = await self.store.snapshot(update.JobID)
-        if snapshot is None:
+        owner = await self.store.call(self.store.sync.requester_of, update.JobID)
+        if owner is None:
             return f"unknown job {update.JobID}"
-        if snapshot.RequesterID != self.node_id:
+        if owner != self.node_id:
             return f"job {update.JobID} is not owned by this node"
-        if not snapshot.Job.State.StateType.terminal:
+        job = await self.store.get_job(update.JobID)
+        if job is None or not job.State.StateType.terminal:
             return None  # its task is (re)starting: try again
-        for execution in snapshot.Executions:
+        for execution in await self.store.executions(update.JobID):
             if update.ExecutionID == execution.ID:
                 if execution.NodeID != update.NodeID:
                     return f"execution {update.ExecutionID} was not given to you"
@@ -446,7 +447,7 @@ class Orchestrator:
         node = short_node_id(execution.NodeID)
         # a node not heard of yet (this requester just restarted) is not
         # lost: its lease, below, decides if it stays silent
-        if self._known_lost(execution.NodeID):
+        if self.nodes.is_lost(execution.NodeID):
             return f"node {node} is not reachable"
         if execution.state < E.BidAccepted:
             return ""
@@ -625,20 +626,13 @@ class Orchestrator:
                 if (
                     (isinstance(exc, RemoteError) and exc.code != "unavailable")
                     or ask == BID_ASKS
-                    or self._known_lost(execution.NodeID)
+                    or self.nodes.is_lost(execution.NodeID)
                 ):
                     self._post(job.ID, BidAnswered(execution.ID, None, str(exc)))
                     return
             await trio.sleep(min(BID_ASK_BACKOFF * 2 ** (ask - 1), 4.0))
         self.nodes.observe_alive(execution.NodeID)
         self._post(job.ID, BidAnswered(execution.ID, bid))
-
-    def _known_lost(self, node_id: str) -> bool:
-        """Heard of, and since lost (a node not heard of yet may be one
-        this requester knew before it restarted)."""
-        return self.nodes.get(node_id) is not None and not self.nodes.is_connected(
-            node_id
-        )
 
     async def _on_bid(
         self, record: JobRecord, answer: BidAnswered, calls: trio.Nursery
