@@ -9,7 +9,8 @@
      ├─ MethodNotAllowed 405: the route exists for other methods
      ├─ RequestTimeout  408: the body stopped arriving
      ├─ PayloadTooLarge 413: the body is over the limit
-     └─ Conflict        409: the request clashes with the object's state
+     ├─ Conflict        409: the request clashes with the object's state
+     └─ InsufficientStorage 507: the node's disk is full
     ApiBindError        (an OSError) the server could not listen on its address
     InvalidPagingToken  (a ValueError) `next_token` is not one of our tokens
 
@@ -123,6 +124,13 @@ class Conflict(ApiError):
     code = "ResourceInUse"
 
 
+class InsufficientStorage(ApiError):
+    """Raised when the node cannot store what the request brings (disk full)."""
+
+    status = 507
+    code = "InsufficientStorage"
+
+
 class AmbiguousNodeID(BadRequest):
     """Raised when a node ID prefix matches more than one node (as an ambiguous
     job ID prefix is, a 400 that names the candidates)."""
@@ -198,6 +206,7 @@ __all__ = [
     "ApiError",
     "BadRequest",
     "Conflict",
+    "InsufficientStorage",
     "InvalidPagingToken",
     "InvalidSubmission",
     "MethodNotAllowed",

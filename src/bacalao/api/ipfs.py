@@ -45,7 +45,7 @@ from ..ipfs.exporter import cat, ls
 from ..ipfs.nodes import load
 from ..ipfs.tar import dag_size
 from .backend import Backend
-from .errors import ApiError, BadRequest
+from .errors import ApiError, BadRequest, InsufficientStorage, NotFound
 from .http import Request, Response, Write, json_response, streams_body
 from .results import UNPACKED_HEADER
 from .router import Doc, Route, route
@@ -90,18 +90,6 @@ class IpfsApi(Protocol):
     async def gc(self) -> Any: ...
 
 
-class FetchTimeout(ApiError):
-    """Raised when no provider sent the CID's blocks in time."""
-
-    status = 404
-    code = "NotFound"
-
-
-class InsufficientStorage(ApiError):
-    status = 507
-    code = "InsufficientStorage"
-
-
 def _cid(request: Request) -> CID:
     text = request.params["cid"]
     try:
@@ -131,7 +119,7 @@ def _timeout(request: Request) -> float | None:
 def translated(exc: IpfsError) -> ApiError:
     """Our IPFS errors as API errors a user can act on."""
     if isinstance(exc, BlockNotFound):
-        return FetchTimeout(
+        return NotFound(
             f"{exc}: no peer provided it in time",
             hint="check the CID; pass providers, or start the node with "
             "--ipfs-peer MULTIADDR of a peer that has it",
