@@ -12,11 +12,11 @@ from typing import Any, TypeVar
 import pytest
 import trio
 
-import bacalao.client
+import bacalao.client.api
 from bacalao.api.app import serve_api
 from bacalao.api.errors import ApiBindError
-from bacalao.client import Client
-from bacalao.client_errors import (
+from bacalao.client.api import Client
+from bacalao.client.errors import (
     ApiError,
     ClientError,
     ConnectError,
@@ -228,8 +228,8 @@ async def test_port_in_use_is_api_bind_error(live: Live) -> None:
 
 
 def test_exports_and_hierarchy() -> None:
-    for name in bacalao.client.__all__:
-        assert hasattr(bacalao.client, name)
+    for name in bacalao.client.api.__all__:
+        assert hasattr(bacalao.client.api, name)
     for kind in (ConnectError, ApiError, NotFound, ResponseError, WaitTimeout):
         assert issubclass(kind, ClientError)
     assert Client("::1", 5).base_url == "http://[::1]:5"
@@ -237,7 +237,7 @@ def test_exports_and_hierarchy() -> None:
 
 def test_importing_the_client_is_cheap() -> None:
     code = (
-        "import sys, bacalao.client; "
+        "import sys, bacalao.client.api; "
         "heavy = ('pydantic', 'trio', 'libp2p', 'docker'); "
         "print(sorted(m for m in heavy if m in sys.modules))"
     )

@@ -12,9 +12,9 @@ import pytest
 import trio
 
 from bacalao.api.backend import LogLine
-from bacalao.client import Client
-from bacalao.client_errors import ApiError, ClientError, ConnectError, NotFound
-from bacalao.client_ws import (
+from bacalao.client.api import Client
+from bacalao.client.errors import ApiError, ClientError, ConnectError, NotFound
+from bacalao.client.ws import (
     HandshakeRefused,
     WebSocket,
     WebSocketError,

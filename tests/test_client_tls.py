@@ -17,8 +17,8 @@ import trio
 
 from bacalao.api.app import ApiOptions, serve_api
 from bacalao.api.backend import LogLine
-from bacalao.client import Client
-from bacalao.client_errors import ApiError, ConnectError
+from bacalao.client.api import Client
+from bacalao.client.errors import ApiError, ConnectError
 from tests.api.fakes import FakeBackend
 from tests.tls import self_signed
 

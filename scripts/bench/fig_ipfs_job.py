@@ -162,8 +162,8 @@ class Pair:
 
     def add_random(self, index: int, size: int) -> str:
         """A fresh file of `size` random bytes, added on node `index`; its CID."""
-        from bacalao.client import Client
-        from bacalao.client_ipfs import add
+        from bacalao.client.api import Client
+        from bacalao.client.ipfs import add
 
         path = self.work / f"input-{index}.bin"
         with path.open("wb") as out:

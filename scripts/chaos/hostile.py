@@ -127,7 +127,7 @@ class Hostile:
         own key, which is the right key only for its own info."""
         if NODE_INFO.model is NodeInfo:
             return info
-        seal = importlib.import_module("bacalao.signed_info").seal
+        seal = importlib.import_module("bacalao.network.signed_info").seal
         sealed: BaseModel = seal(info, self.swarm.sign)  # type: ignore[attr-defined]
         return sealed
 

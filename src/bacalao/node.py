@@ -22,7 +22,6 @@ from urllib.parse import quote, urlencode
 
 import trio
 
-from .announce import Announcer
 from .api.app import ApiOptions
 from .api.backend import LogLine, Submitted
 from .compute.capacity import Capacity
@@ -43,6 +42,9 @@ from .models.node import BuildVersionInfo, ComputeNodeInfo, NodeInfo, NodeState
 from .models.resources import Resources
 from .models.states import ExecutionStateType
 from .models.wire import Ack, LogsRequest
+from .network.announce import Announcer
+from .network.nodes import MembershipError, NodeManager, Probe
+from .network.shared_view import SharedView
 from .orchestrator.exceptions import (
     AmbiguousJobID,
     InvalidJobState,
@@ -51,9 +53,7 @@ from .orchestrator.exceptions import (
     OrchestratorError,
     Unavailable,
 )
-from .orchestrator.nodes import MembershipError, NodeManager, Probe
 from .orchestrator.service import Orchestrator
-from .orchestrator.shared_view import SharedView
 from .orchestrator.store import AmbiguousID, JobStore, SqliteStore
 from .p2p.exceptions import P2PError, PeerUnreachable, RemoteError
 from .p2p.host import Swarm, SwarmConfig

@@ -29,9 +29,9 @@ from .models.wire import (
     SyncResponse,
     UpdatesAnswer,
 )
+from .network.signed_info import sender_refusal
 from .p2p.gossip import Topic
 from .p2p.rpc import Method
-from .signed_info import sender_refusal
 
 
 def _sender_is(claimed: str, sender: str) -> str | None:

@@ -30,7 +30,7 @@ from bacalhau_apiclient.models import (  # noqa: E402
 )
 from bacalhau_apiclient.rest import ApiException  # noqa: E402
 
-from bacalao.client import Client  # noqa: E402
+from bacalao.client.api import Client  # noqa: E402
 
 
 @pytest.fixture(scope="module")

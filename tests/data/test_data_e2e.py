@@ -11,7 +11,7 @@ import pytest
 import trio
 
 from bacalao.cli.results import download_results
-from bacalao.client import Client
+from bacalao.client.api import Client
 
 from ..integration.conftest import Api, Devstack, apis
 from ..loopback_http import LoopbackServer

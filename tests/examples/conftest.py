@@ -21,7 +21,7 @@ import pytest
 import trio
 import yaml
 
-from bacalao.client import Client
+from bacalao.client.api import Client
 from bacalao.devstack import open_devstack
 from bacalao.models.api import GetJobResponse
 from bacalao.models.execution import Execution

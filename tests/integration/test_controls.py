@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import trio
 
-from bacalao.client import Client
-from bacalao.client_errors import ApiError
+from bacalao.client.api import Client
+from bacalao.client.errors import ApiError
 from bacalao.node import NodeBackend
 from bacalao.p2p.discovery import PeerRecord
 from bacalao.p2p.host import Swarm, SwarmConfig

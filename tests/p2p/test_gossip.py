@@ -11,8 +11,8 @@ import trio
 from bacalao import protocol
 from bacalao.models.node import NodeInfo
 from bacalao.models.wire import Heartbeat
+from bacalao.network.signed_info import opened, seal
 from bacalao.p2p.gossip import Topic
-from bacalao.signed_info import opened, seal
 
 from .conftest import WAIT, RunningSwarm, StartSwarm, wait_until
 

@@ -30,7 +30,7 @@ from bacalao.models.wire import (
     ExecutionUpdate,
     ExecutionUpdates,
 )
-from bacalao.orchestrator.nodes import NodeManager
+from bacalao.network.nodes import NodeManager
 from bacalao.orchestrator.service import Orchestrator
 from bacalao.orchestrator.store import JobStore, SqliteStore
 from bacalao.p2p.exceptions import PeerUnreachable

@@ -14,8 +14,8 @@ from bacalao.models.job import Job
 from bacalao.models.node import ComputeNodeInfo, NodeInfo
 from bacalao.models.resources import Resources
 from bacalao.models.wire import SignedNodeInfo
+from bacalao.network.signed_info import seal
 from bacalao.p2p.identity import peer_id_of, sign
-from bacalao.signed_info import seal
 
 GiB = 1024**3
 

@@ -18,8 +18,8 @@ from pydantic import ValidationError
 
 from bacalao import protocol
 from bacalao.models.wire import Heartbeat
+from bacalao.network.signed_info import opened, seal
 from bacalao.p2p.gossip import Gossip, Topic
-from bacalao.signed_info import opened, seal
 
 from .strategies import json_values
 from .support import make_job, make_node, signed_node

@@ -9,13 +9,13 @@ import pytest
 import trio
 import trio.testing
 
-from bacalao.announce import Announcer
 from bacalao.models.wire import Heartbeat, NodesRequest, NodesResponse
-from bacalao.orchestrator.nodes import NodeManager, Probe
+from bacalao.network.announce import Announcer
+from bacalao.network.nodes import NodeManager, Probe
+from bacalao.network.signed_info import opened, seal
 from bacalao.p2p.discovery import PeerRecord
 from bacalao.p2p.rpc import HandlerError
 from bacalao.protocol import NODES
-from bacalao.signed_info import opened, seal
 
 from .support import make_node, peer, signed_node
 

@@ -8,7 +8,7 @@ from typing import Any
 from bacalao.models.job import Job
 from bacalao.models.node import NodeInfo
 from bacalao.models.resources import Resources
-from bacalao.orchestrator.nodes import NodeView
+from bacalao.network.nodes import NodeView
 from bacalao.orchestrator.selection import (
     Requirements,
     held_inputs,

@@ -22,7 +22,7 @@ from bacalao.models.history import Event, JobHistory
 from bacalao.models.ids import bound_job_id, new_bound_job_id, new_execution_id
 from bacalao.models.job import META_JOB_NONCE, Job
 from bacalao.models.wire import JobSnapshot
-from bacalao.orchestrator.shared_view import snapshot_refusal
+from bacalao.network.shared_view import snapshot_refusal
 from bacalao.orchestrator.store import SqliteStore
 
 from .support import make_job

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
-    from ..client import Client
+    from ..client.api import Client
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 1234
@@ -43,7 +43,7 @@ class Target:
         if "://" not in value:
             self.host = value
             return
-        from ..client_conn import parse_api_url
+        from ..client.conn import parse_api_url
 
         try:
             tls, host, port = parse_api_url(value)
@@ -89,7 +89,7 @@ def api_options(command: F) -> F:
 
 def client_for(ctx: click.Context) -> Client:
     """A client of the node this invocation targets."""
-    from ..client import Client
+    from ..client.api import Client
 
     target = ctx.ensure_object(Target)
     return Client(

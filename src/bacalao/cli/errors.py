@@ -16,7 +16,7 @@ from typing import IO, Any
 
 import click
 
-from ..client_errors import ClientError
+from ..client.errors import ClientError
 
 TOKEN_HINT = "pass the node's API token with --api-token or BACALAO_API_TOKEN"
 

@@ -43,7 +43,7 @@ Examples:
 @click.pass_context
 def add(ctx: click.Context, path: Path, cid_version: int, quiet: bool) -> None:
     """Add a file or directory to the node and pin it; the CID is the last line."""
-    from ..client_ipfs import add as add_path
+    from ..client.ipfs import add as add_path
 
     answer = add_path(client_for(ctx), path, cid_version=cid_version)
     if not quiet:
@@ -79,7 +79,7 @@ def get(
     ctx: click.Context, cid: str, output: Path | None, download_timeout_secs: int
 ) -> None:
     """Fetch a CID (file or directory) through the node into a local path."""
-    from ..client_ipfs import get_url
+    from ..client.ipfs import get_url
     from .results import fetch
 
     target = output or Path(cid)
@@ -105,7 +105,7 @@ Examples:
 @click.pass_context
 def cat(ctx: click.Context, cid: str) -> None:
     """Print a file's bytes."""
-    from ..client_ipfs import cat as cat_file
+    from ..client.ipfs import cat as cat_file
 
     out = sys.stdout.buffer
     for chunk in cat_file(client_for(ctx), cid):
@@ -125,7 +125,7 @@ Examples:
 @click.pass_context
 def ls(ctx: click.Context, cid: str) -> None:
     """List a directory: CID, size and name of each entry."""
-    from ..client_ipfs import ls as list_dir
+    from ..client.ipfs import ls as list_dir
 
     for entry in list_dir(client_for(ctx), cid)["Entries"]:
         name = entry["Name"] + ("/" if entry["Type"] == "directory" else "")
@@ -147,7 +147,7 @@ Examples:
 @click.pass_context
 def pin_ls(ctx: click.Context) -> None:
     """List the pinned CIDs (with the execution or file they came from)."""
-    from ..client_ipfs import pins
+    from ..client.ipfs import pins
 
     for item in pins(client_for(ctx)):
         click.echo(f"{item['CID']} recursive {item['Name']}".rstrip())
@@ -163,7 +163,7 @@ Examples:
 @click.pass_context
 def gc(ctx: click.Context) -> None:
     """Delete every block no pin reaches."""
-    from ..client_ipfs import gc as collect
+    from ..client.ipfs import gc as collect
 
     result = collect(client_for(ctx))
     click.echo(f"removed {result['Blocks']} blocks ({result['Bytes']} bytes)")

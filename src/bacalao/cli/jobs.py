@@ -16,7 +16,7 @@ from .output import View, view_options
 from .results import get
 
 if TYPE_CHECKING:
-    from ..client import Client
+    from ..client.api import Client
     from ..models.api import ListJobsResponse
 
 ALL_PAGE = 1000

@@ -13,7 +13,7 @@ import click
 from .context import api_options, client_for
 
 if TYPE_CHECKING:
-    from ..client import Client
+    from ..client.api import Client
 
 
 def print_logs(

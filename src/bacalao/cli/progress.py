@@ -22,13 +22,13 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from ..client_errors import WaitTimeout
+from ..client.errors import WaitTimeout
 from ..models.ids import short_node_id
 from .errors import CliError, JobFailed
 from .output import clock, short
 
 if TYPE_CHECKING:
-    from ..client import Client
+    from ..client.api import Client
     from ..models.api import GetJobResponse
     from ..models.execution import Execution
     from ..models.job import Job

@@ -27,7 +27,7 @@ from .errors import CliError
 from .output import short
 
 if TYPE_CHECKING:
-    from ..client import Client, Download
+    from ..client.api import Client, Download
 
 APPENDED = ("stdout", "stderr", "exitCode")
 RAW = "raw"

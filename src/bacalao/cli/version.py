@@ -65,7 +65,7 @@ def version(ctx: click.Context, client_only: bool, view: View) -> None:
     """Print the client's and the node's versions."""
     versions: dict[str, Any] = {"clientVersion": client_version()}
     if not client_only:
-        from ..client_errors import ClientError
+        from ..client.errors import ClientError
 
         try:
             server = client_for(ctx).version()

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from ..models.job import Job, LabelSelectorRequirement
 from ..models.resources import Resources
 from ..models.selectors import format_requirement, requirement_matches
+from ..network.nodes import NodeView
 from ..storage.base import lower_params
-from .nodes import NodeView
 
 
 @dataclass(frozen=True)

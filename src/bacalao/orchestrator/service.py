@@ -36,6 +36,7 @@ from ..models.wire import (
     OpenBid,
     UpdatesAnswer,
 )
+from ..network.nodes import NodeManager, NodeView
 from ..p2p.exceptions import P2PError, RemoteError
 from ..p2p.gossip import Gossip
 from ..p2p.rpc import HandlerError, Rpc
@@ -48,7 +49,6 @@ from ..protocol import (
     OPEN_BID,
 )
 from .exceptions import InvalidJobState, JobNotFound, StorageUnavailable
-from .nodes import NodeManager, NodeView
 from .record import Declined, JobRecord, is_forward
 from .selection import Ranking, Requirements, held_inputs, rank_nodes
 from .store import JobStore

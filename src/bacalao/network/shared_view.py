@@ -47,13 +47,13 @@ from ..models.wire import (
     SyncRequest,
     SyncResponse,
 )
+from ..orchestrator.exceptions import StorageUnavailable, StoreError
+from ..orchestrator.record import JobRecord
+from ..orchestrator.store import JobStore
 from ..p2p.exceptions import P2PError
 from ..p2p.gossip import Gossip
 from ..p2p.rpc import HandlerError, Rpc
 from ..protocol import HISTORY, JOB_EVENTS, SYNC
-from .exceptions import StorageUnavailable, StoreError
-from .record import JobRecord
-from .store import JobStore
 
 log = logging.getLogger(__name__)
 

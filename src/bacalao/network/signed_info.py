@@ -15,9 +15,9 @@ from collections.abc import Callable
 
 from pydantic import ValidationError
 
-from .models.node import NodeInfo
-from .models.wire import SignedNodeInfo
-from .p2p.identity import verify
+from ..models.node import NodeInfo
+from ..models.wire import SignedNodeInfo
+from ..p2p.identity import verify
 
 
 class InvalidNodeInfo(ValueError):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from .client_errors import ConnectError
+from .errors import ConnectError
 
 if TYPE_CHECKING:
     import ssl

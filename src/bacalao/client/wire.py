@@ -11,13 +11,13 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import quote, urlencode
 
-from .client_errors import ApiError, ClientError, NotFound, ResponseError
+from .errors import ApiError, ClientError, NotFound, ResponseError
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-    from .models.api import GetJobResponse
-    from .models.job import Job
+    from ..models.api import GetJobResponse
+    from ..models.job import Job
 
     M = TypeVar("M", bound=BaseModel)
 

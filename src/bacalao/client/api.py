@@ -1,6 +1,6 @@
 """A typed, synchronous client of the v1 REST API (Bacalhau's paths and JSON).
 
-    from bacalao.client import Client
+    from bacalao.client.api import Client
 
     client = Client("127.0.0.1", 1234)
     submitted = client.submit(job)                 # a Job, or a spec as a dict
@@ -20,7 +20,7 @@ or https and the token; `client_ws` for the logs WebSocket; `client_wire`
 for query strings, parsing and errors) and
 `bacalao.models`, which it imports on first use so that `import
 bacalao.client` stays cheap. Errors are those of
-`bacalao.client_errors`. A `Client` opens one connection per request, so
+`bacalao.client.errors`. A `Client` opens one connection per request, so
 it is safe to share between threads.
 """
 
@@ -35,8 +35,8 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from .client_conn import Endpoint, parse_api_url
-from .client_errors import (
+from .conn import Endpoint, parse_api_url
+from .errors import (
     ApiError,
     ClientError,
     ConnectError,
@@ -44,7 +44,7 @@ from .client_errors import (
     ResponseError,
     WaitTimeout,
 )
-from .client_wire import (
+from .wire import (
     Query,
     api_error,
     int_header,
@@ -58,7 +58,7 @@ from .client_wire import (
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-    from .models.api import (
+    from ..models.api import (
         ExecutionLog,
         GetJobResponse,
         GetNodeResponse,
@@ -71,8 +71,8 @@ if TYPE_CHECKING:
         PutJobResponse,
         StopJobResponse,
     )
-    from .models.job import Job
-    from .models.node import BuildVersionInfo, NodeInfo
+    from ..models.job import Job
+    from ..models.node import BuildVersionInfo, NodeInfo
 
     M = TypeVar("M", bound=BaseModel)
 
@@ -137,17 +137,17 @@ class Client:
     # -- agent -------------------------------------------------------------
 
     def alive(self) -> IsAliveResponse:
-        from .models.api import IsAliveResponse
+        from ..models.api import IsAliveResponse
 
         return self._get("/api/v1/agent/alive", IsAliveResponse)
 
     def version(self) -> BuildVersionInfo:
-        from .models.node import BuildVersionInfo
+        from ..models.node import BuildVersionInfo
 
         return self._get("/api/v1/agent/version", BuildVersionInfo)
 
     def agent_node(self) -> NodeInfo:
-        from .models.node import NodeInfo
+        from ..models.node import NodeInfo
 
         return self._get("/api/v1/agent/node", NodeInfo)
 
@@ -164,7 +164,7 @@ class Client:
         self, job: Job | Mapping[str, Any], *, force: bool = False
     ) -> PutJobResponse:
         """Submit a job (a `Job`, or a spec as plain data in Bacalhau's shape)."""
-        from .models.api import PutJobResponse
+        from ..models.api import PutJobResponse
 
         spec = job if isinstance(job, Mapping) else job.model_dump(mode="json")
         raw = self.request("PUT", JOBS, body={"Job": spec, "Force": force})
@@ -179,7 +179,7 @@ class Client:
     ) -> GetJobResponse:
         """A job by ID, unique ID prefix or name; `include` may hold history,
         executions."""
-        from .models.api import GetJobResponse
+        from ..models.api import GetJobResponse
 
         query = {"include": ",".join(include) or None, "namespace": namespace}
         return self._get(f"{JOBS}/{seg(job_id)}", GetJobResponse, query)
@@ -194,7 +194,7 @@ class Client:
         reverse: bool = False,
         labels: str | Iterable[str] | None = None,
     ) -> ListJobsResponse:
-        from .models.api import ListJobsResponse
+        from ..models.api import ListJobsResponse
 
         query = {
             "namespace": namespace,
@@ -215,7 +215,7 @@ class Client:
         order_by: str | None = None,
         reverse: bool = False,
     ) -> ListJobExecutionsResponse:
-        from .models.api import ListJobExecutionsResponse
+        from ..models.api import ListJobExecutionsResponse
 
         query = {
             "limit": limit,
@@ -239,7 +239,7 @@ class Client:
         job_version: int | None = None,
         all_job_versions: bool = False,
     ) -> ListJobHistoryResponse:
-        from .models.api import ListJobHistoryResponse
+        from ..models.api import ListJobHistoryResponse
 
         query = {
             "since": since,
@@ -255,7 +255,7 @@ class Client:
         return self._get(path, ListJobHistoryResponse, query)
 
     def results(self, job_id: str) -> ListJobResultsResponse:
-        from .models.api import ListJobResultsResponse
+        from ..models.api import ListJobResultsResponse
 
         path = f"{JOBS}/{seg(job_id)}/results"
         return self._get(path, ListJobResultsResponse)
@@ -271,8 +271,8 @@ class Client:
         """A job's output lines (`Line` keeps its newline), over the logs
         WebSocket; with `follow`, until the execution ends. A failure the
         node reports (unknown job, unreachable compute node) is `ApiError`."""
-        from .client_ws import HandshakeRefused, WebSocket
-        from .models.api import LogStreamMessage
+        from ..models.api import LogStreamMessage
+        from .ws import HandshakeRefused, WebSocket
 
         query = {
             "execution_id": execution_id or None,
@@ -362,7 +362,7 @@ class Client:
             return done
 
     def stop(self, job_id: str, reason: str = "") -> StopJobResponse:
-        from .models.api import StopJobResponse
+        from ..models.api import StopJobResponse
 
         path = f"{JOBS}/{seg(job_id)}"
         raw = self.request("DELETE", path, body={"reason": reason})
@@ -424,7 +424,7 @@ class Client:
         filter_status: str | None = None,
         labels: str | Iterable[str] | None = None,
     ) -> ListNodesResponse:
-        from .models.api import ListNodesResponse
+        from ..models.api import ListNodesResponse
 
         query = {
             "limit": limit,
@@ -438,7 +438,7 @@ class Client:
         return self._get(NODES, ListNodesResponse, query)
 
     def node(self, node_id: str) -> GetNodeResponse:
-        from .models.api import GetNodeResponse
+        from ..models.api import GetNodeResponse
 
         return self._get(f"{NODES}/{seg(node_id)}", GetNodeResponse)
 

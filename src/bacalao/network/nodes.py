@@ -25,7 +25,7 @@ import trio
 
 from ..models.node import ConnectionState, NodeInfo, NodeState
 from ..models.wire import SignedNodeInfo
-from ..signals import ChangeSignal
+from .signals import ChangeSignal
 
 log = logging.getLogger(__name__)
 

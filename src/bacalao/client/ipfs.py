@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from .client import Client
-from .client_errors import ConnectError
-from .client_wire import api_error, query_string
+from .api import Client
+from .errors import ConnectError
+from .wire import api_error, query_string
 
 IPFS = "/api/v1/ipfs"
 CHUNK = 256 * 1024

@@ -35,14 +35,14 @@ from collections.abc import Callable
 
 import trio
 
-from .models.node import NodeInfo
-from .models.wire import Heartbeat, NodesRequest, NodesResponse, SignedNodeInfo
-from .orchestrator.nodes import NodeManager
-from .p2p.discovery import PeerRecord
-from .p2p.exceptions import P2PError
-from .p2p.host import Swarm
-from .p2p.rpc import HandlerError
-from .protocol import HEALTH, NODE_INFO, NODES
+from ..models.node import NodeInfo
+from ..models.wire import Heartbeat, NodesRequest, NodesResponse, SignedNodeInfo
+from ..p2p.discovery import PeerRecord
+from ..p2p.exceptions import P2PError
+from ..p2p.host import Swarm
+from ..p2p.rpc import HandlerError
+from ..protocol import HEALTH, NODE_INFO, NODES
+from .nodes import NodeManager
 from .signed_info import InvalidNodeInfo, opened, seal, sender_refusal
 
 log = logging.getLogger(__name__)
