@@ -54,6 +54,7 @@ from .orchestrator.exceptions import (
     Unavailable,
 )
 from .orchestrator.service import Orchestrator
+from .orchestrator.settings import OrchestratorSettings
 from .orchestrator.store import AmbiguousID, JobStore, SqliteStore
 from .p2p.exceptions import P2PError, PeerUnreachable, RemoteError
 from .p2p.host import Swarm, SwarmConfig
@@ -129,7 +130,7 @@ class Node:
                 self.nodes,
                 self.swarm.rpc,
                 self.swarm.gossip,
-                config,
+                OrchestratorSettings.of(config),
                 on_change=self.shared.job_changed,
             )
         self.compute: Compute | None = None
@@ -207,6 +208,7 @@ class Node:
                 await nursery.start(self.orchestrator.run)
             if self.compute is not None:
                 await nursery.start(self.compute.run)
+            self.swarm.rpc.all_registered()
             options = api_options(self.config)
             port = await nursery.start(
                 partial(serve_api, options=options),
