@@ -27,6 +27,7 @@ from .api.backend import LogLine, Submitted
 from .compute.capacity import Capacity
 from .compute.executions import LocalExecutions
 from .compute.service import Compute
+from .compute.settings import ComputeSettings
 from .config import NodeConfig, default_bootstrap_peers
 from .controls import resolve_controls
 from .dataplane import DataConfig, DataPlane
@@ -143,7 +144,6 @@ class Node:
         self.data = DataPlane(
             DataConfig.from_node(config),
             node_id=self.node_id,
-            api_base=lambda: self.api_url,
             ipfs=self.ipfs,
         )
         self.announcer = Announcer(
@@ -229,12 +229,11 @@ class Node:
         total = machine_capacity(self.config)
         return Compute(
             self.node_id,
-            self.config,
+            ComputeSettings.of(self.config),
             self.swarm.rpc,
             executors,
             LocalExecutions(self.config.repo / "compute.db"),
             Capacity(total, max_queued=self.config.max_queued),
-            api_base=lambda: self.api_url,
             on_capacity_change=self.announcer.poke,
             node_info=self.announcer.current_info,
             gossip=self.swarm.gossip,

@@ -1,8 +1,8 @@
 """What the orchestrator sends: asks for bids, cancels, open calls.
 
 The orchestrator does not hold the whole RPC layer or gossip: it gets an
-`Outbound`, built over the two small interfaces below, so a test can hand
-it fakes. Each send handles its own retries and reports its outcome to the
+`Outbound`, built over two small interfaces (p2p/interfaces.py), so a test
+can hand it fakes. Each send handles its own retries and reports its outcome to the
 job's inbox (a bid answer), or logs it (a cancel a node never heard).
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
-from typing import Any, Protocol
 
 import trio
 
@@ -19,8 +18,7 @@ from ..models.execution import Execution
 from ..models.job import Job
 from ..models.wire import AskBid, Bid, BidCall, CancelExecution
 from ..p2p.exceptions import P2PError, RemoteError
-from ..p2p.gossip import Topic
-from ..p2p.rpc import Method
+from ..p2p.interfaces import Broadcast, Calls
 from ..protocol import ASK_BID, BIDS, CANCEL
 from .inbox import BidAnswered, Inboxes
 
@@ -30,32 +28,6 @@ BID_ASKS = 5  # asks of one execution whose answers time out, before it fails
 BID_ASK_BACKOFF = 0.5  # before the second ask; doubles, up to 4 s
 OPEN_CALL_EVERY = 2.0  # per job
 OPEN_CALL_GAP = 0.5  # between any two open calls of this orchestrator
-
-
-class Calls(Protocol):
-    """The part of the RPC layer the orchestrator uses."""
-
-    def register(self, method: Method[Any, Any], handler: Any) -> None: ...
-
-    async def call(
-        self, peer_id: str, method: Method[Any, Any], request: Any, *, timeout: float
-    ) -> Any: ...
-
-    async def call_with_retry(
-        self,
-        peer_id: str,
-        method: Method[Any, Any],
-        request: Any,
-        *,
-        timeout: float,
-        attempts: int,
-    ) -> Any: ...
-
-
-class Broadcast(Protocol):
-    """The part of gossip the orchestrator uses."""
-
-    async def publish(self, topic: Topic[Any], message: Any) -> None: ...
 
 
 class Outbound:

@@ -21,6 +21,7 @@ import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
+from ..matching import Requirements
 from ..models.execution import Execution
 from ..models.ids import new_evaluation_id, short_node_id
 from ..models.job import Job
@@ -29,7 +30,7 @@ from ..models.states import ExecutionDesiredStateType, ExecutionStateType, JobSt
 from ..models.wire import Bid, ExecutionUpdate
 from ..network.nodes import NodeView
 from .record import Declined, JobRecord, is_forward
-from .selection import Ranking, Requirements, held_inputs, rank_nodes
+from .selection import Ranking, held_inputs, rank_nodes
 
 E = ExecutionStateType
 J = JobStateType

@@ -19,6 +19,7 @@ from ..models.ids import new_evaluation_id, now_ns
 from ..models.job import Job
 from ..models.states import ExecutionStateType, JobStateType
 from ..network.nodes import NodeManager
+from ..p2p.interfaces import Broadcast, Calls
 from ..protocol import EXECUTION_UPDATES, EXECUTIONS_ALIVE, OPEN_BID
 from .active import ActiveJobs
 from .committer import Committer
@@ -34,7 +35,7 @@ from .inbox import (
     StopRequested,
     Updated,
 )
-from .outbound import Broadcast, Calls, Outbound
+from .outbound import Outbound
 from .record import JobRecord
 from .reports import Reports
 from .scheduler import Plan, Scheduler, World
