@@ -62,6 +62,8 @@ class NodeConfig(BaseModel):
     log_cap_bytes: int = Field(64 * 1024**2, ge=1024)  # of stdout/stderr on disk
     # orchestration
     queue_timeout: float = Field(60.0, ge=0)
+    # a queued job tries to be placed again after 1 s, then doubling up to:
+    queue_retry_max: float = Field(8.0, gt=0)
     node_timeout: float = Field(5.0, gt=0)
     heartbeat_interval: float = Field(1.0, gt=0)
     node_info_interval: float = Field(10.0, gt=0)

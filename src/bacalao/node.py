@@ -27,6 +27,7 @@ from .api.backend import LogLine, Submitted
 from .compute.capacity import Capacity
 from .compute.executions import LocalExecutions
 from .compute.service import Compute
+from .compute.settings import ComputeSettings
 from .config import NodeConfig, default_bootstrap_peers
 from .controls import resolve_controls
 from .dataplane import DataConfig, DataPlane
@@ -54,6 +55,7 @@ from .orchestrator.exceptions import (
     Unavailable,
 )
 from .orchestrator.service import Orchestrator
+from .orchestrator.settings import OrchestratorSettings
 from .orchestrator.store import AmbiguousID, JobStore, SqliteStore
 from .p2p.exceptions import P2PError, PeerUnreachable, RemoteError
 from .p2p.host import Swarm, SwarmConfig
@@ -129,7 +131,7 @@ class Node:
                 self.nodes,
                 self.swarm.rpc,
                 self.swarm.gossip,
-                config,
+                OrchestratorSettings.of(config),
                 on_change=self.shared.job_changed,
             )
         self.compute: Compute | None = None
@@ -142,7 +144,6 @@ class Node:
         self.data = DataPlane(
             DataConfig.from_node(config),
             node_id=self.node_id,
-            api_base=lambda: self.api_url,
             ipfs=self.ipfs,
         )
         self.announcer = Announcer(
@@ -207,6 +208,7 @@ class Node:
                 await nursery.start(self.orchestrator.run)
             if self.compute is not None:
                 await nursery.start(self.compute.run)
+            self.swarm.rpc.all_registered()
             options = api_options(self.config)
             port = await nursery.start(
                 partial(serve_api, options=options),
@@ -227,12 +229,11 @@ class Node:
         total = machine_capacity(self.config)
         return Compute(
             self.node_id,
-            self.config,
+            ComputeSettings.of(self.config),
             self.swarm.rpc,
             executors,
             LocalExecutions(self.config.repo / "compute.db"),
             Capacity(total, max_queued=self.config.max_queued),
-            api_base=lambda: self.api_url,
             on_capacity_change=self.announcer.poke,
             node_info=self.announcer.current_info,
             gossip=self.swarm.gossip,

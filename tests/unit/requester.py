@@ -32,9 +32,10 @@ from bacalao.models.wire import (
 )
 from bacalao.network.nodes import NodeManager
 from bacalao.orchestrator.service import Orchestrator
+from bacalao.orchestrator.settings import OrchestratorSettings
 from bacalao.orchestrator.store import JobStore, SqliteStore
 from bacalao.p2p.exceptions import PeerUnreachable
-from bacalao.p2p.rpc import Method
+from bacalao.p2p.rpc import HandlerError, Method
 from bacalao.protocol import ASK_BID, CANCEL, EXECUTION_UPDATES
 
 from .support import make_job, make_node
@@ -79,7 +80,10 @@ class FakeRpc:
 
     async def handle(self, peer: str, method: Method[Any, Any], request: Any) -> Any:
         """Deliver `request` from `peer` to the handler this node registered."""
-        return await self.handlers[method.protocol](peer, request)
+        handler = self.handlers.get(method.protocol)
+        if handler is None:  # as the real RPC answers while a node starts
+            raise HandlerError("unavailable", "this node is still starting")
+        return await handler(peer, request)
 
     def nodes_asked(self) -> list[str]:
         return [peer for peer, _ in self.asked]
@@ -184,7 +188,7 @@ def build_requester(
         nodes,
         rpc,  # type: ignore[arg-type]
         NoGossip(),  # type: ignore[arg-type]
-        NodeConfig(repo=db.parent, **config),
+        OrchestratorSettings.of(NodeConfig(repo=db.parent, **config)),
         on_change=lambda _record: None,
     )
     return Requester(orchestrator, store, rpc, nodes)
