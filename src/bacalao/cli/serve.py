@@ -1,6 +1,6 @@
 """`bacalao serve` (one node) and `bacalao devstack` (several, for trying out).
 
-Both hand over to code that blocks until SIGINT/SIGTERM: `bacalao.node.serve`
+Both hand over to code that blocks until SIGINT/SIGTERM: `bacalao.process.serve`
 and `bacalao.devstack.main`, imported only when the command runs. A flag
 left out is not passed on, so the repo's config.yaml and BACALAO_* env
 still apply (defaults < file < env < flags). Control files (swarm key,
@@ -298,7 +298,7 @@ def serve(
         **_data(data),
     }
     config = _load(repo.expanduser(), flags)
-    _run("node", "serve", config)
+    _run("process", "serve", config)
 
 
 @click.command(
