@@ -3,9 +3,10 @@
 `Node.run` builds the libp2p swarm, the job store, the node manager, the
 shared view, the orchestrator and compute parts (each optional), the
 announcer and the HTTP API, starts them in order, and reports a
-`NodeHandle` once the API is listening. Cancelling the nursery stops it
-all. The API's adapter to a node is `api.node_backend.NodeBackend`; what
-the node says about itself is built in `node_info`; running it as a
+`NodeHandle` once the API is listening. `Node.stop()` cancels it all at
+once; `Node.stop(grace)` first lets the work in flight finish, by a
+deadline. The API's adapter to a node is `api.node_backend.NodeBackend`;
+what the node says about itself is built in `node_info`; running it as a
 process (signals, start-up errors) is `process.serve`.
 """
 
@@ -13,12 +14,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from functools import partial
-from typing import Any
 
 import trio
 
-from .api.app import ApiOptions
+from .api.app import ApiOptions, serve_api
+from .api.gate import RequestGate
 from .api.node_backend import NodeBackend
 from .compute.capacity import Capacity
 from .compute.executions import LocalExecutions
@@ -136,9 +136,60 @@ class Node:
         self.ipfs.on_pinned = self.announcer.poke
         self.api_url = ""
         self._scope = trio.CancelScope()
+        self.requests = RequestGate()  # the API's requests in flight
+        self._stopping = trio.Event()
+        self._capacity_changed = trio.Event()
 
-    def stop(self) -> None:
-        """Stop this node (its `run` returns); safe to call more than once."""
+    def stop(self, grace: float = 0.0) -> None:
+        """Stop this node (its `run` returns); safe to call more than once.
+
+        With no `grace` everything is cancelled now. With a `grace` (s) the
+        node first stops taking work — its API answers 503 "node is shutting
+        down", its compute part bids on nothing — and lets API requests in
+        flight and running executions finish; then its API closes
+        (hypercorn's graceful shutdown) and the rest stops. Whatever still
+        runs `grace` seconds from now is cancelled.
+        """
+        if grace <= 0:
+            self._scope.cancel()
+            return
+        deadline = trio.current_time() + grace
+        self._scope.deadline = min(self._scope.deadline, deadline)
+        self.requests.close()
+        if self.compute is not None:
+            self.compute.capacity.close()
+        self._stopping.set()
+
+    async def _stop_when_drained(self, close_api: trio.Event) -> None:
+        await self._stopping.wait()
+        log.info("node %s stopping: waiting for work in flight", self.node_id)
+        await self.requests.wait_idle()
+        while self.compute is not None and self.compute.capacity.busy():
+            changed = self._capacity_changed = trio.Event()
+            await changed.wait()
+        close_api.set()
+
+    def _capacity_change(self) -> None:
+        self._capacity_changed.set()
+        self.announcer.poke()
+
+    async def _serve_api(
+        self,
+        options: ApiOptions,
+        close: trio.Event,
+        *,
+        task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """Serve the API; once it has closed (see `stop`), stop the node."""
+        await serve_api(
+            NodeBackend(self),
+            self.config.api_host,
+            self.config.api_port,
+            options=options,
+            gate=self.requests,
+            shutdown_trigger=close.wait,
+            task_status=task_status,
+        )
         self._scope.cancel()
 
     async def _ping(self, node_id: str) -> Probe | None:
@@ -162,19 +213,15 @@ class Node:
     async def run(
         self, *, task_status: trio.TaskStatus[NodeHandle] = trio.TASK_STATUS_IGNORED
     ) -> None:
-        from .api.app import serve_api
-
         try:
             with self._scope:
-                await self._run(serve_api, task_status)
+                await self._run(task_status)
         finally:
             self.store.sync.close()
             if self.compute is not None:
                 self.compute.store.close()
 
-    async def _run(
-        self, serve_api: Any, task_status: trio.TaskStatus[NodeHandle]
-    ) -> None:
+    async def _run(self, task_status: trio.TaskStatus[NodeHandle]) -> None:
         async with trio.open_nursery() as nursery:
             await nursery.start(self.data.run)
             if self.config.compute:
@@ -188,12 +235,9 @@ class Node:
             if self.compute is not None:
                 await nursery.start(self.compute.run)
             options = api_options(self.config)
-            port = await nursery.start(
-                partial(serve_api, options=options),
-                NodeBackend(self),
-                self.config.api_host,
-                self.config.api_port,
-            )
+            close_api = trio.Event()
+            port = await nursery.start(self._serve_api, options, close_api)
+            nursery.start_soon(self._stop_when_drained, close_api)
             host = _dialable(self.config.api_host)
             self.api_url = f"{options.scheme}://{host}:{port}"
             await nursery.start(self.announcer.run)
@@ -213,7 +257,7 @@ class Node:
             LocalExecutions(self.config.repo / "compute.db"),
             Capacity(total, max_queued=self.config.max_queued),
             api_base=lambda: self.api_url,
-            on_capacity_change=self.announcer.poke,
+            on_capacity_change=self._capacity_change,
             node_info=self.announcer.current_info,
             gossip=self.swarm.gossip,
             data=self.data,
@@ -280,6 +324,7 @@ def api_options(config: NodeConfig) -> ApiOptions:
         tls_cert=config.tls_cert,
         tls_key=config.tls_key,
         body_timeout=config.api_body_timeout,
+        graceful_timeout=config.shutdown_grace,
     )
 
 

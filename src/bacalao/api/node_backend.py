@@ -87,6 +87,10 @@ class NodeBackend:
             "compute": {
                 "running": node.compute.running_count if node.compute else 0,
             },
+            "api": {
+                "in_flight": node.requests.in_flight,  # this request among them
+                "closed": node.requests.closed,
+            },
             "refused": {
                 "node_infos": node.announcer.refused,
                 "job_snapshots": node.shared.refused + node.store.sync.refused,

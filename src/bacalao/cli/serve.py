@@ -252,6 +252,14 @@ Examples:
     default=None,
     help="The PEM private key of --tls-cert.",
 )
+@click.option(
+    "--shutdown-grace",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="SECONDS",
+    help="On SIGTERM/Ctrl+C, let requests and tasks in flight finish this long "
+    "(default 10; a second signal stops at once).",
+)
 @data_flags
 @click.pass_context
 def serve(
@@ -275,10 +283,12 @@ def serve(
     api_tokens_file: Path | None,
     tls_cert: Path | None,
     tls_key: Path | None,
+    shutdown_grace: float | None,
     **data: Any,
 ) -> None:
     """Run a node (orchestrator and compute) until Ctrl+C."""
     flags: dict[str, Any] = {
+        "shutdown_grace": shutdown_grace,
         "swarm_key_file": swarm_key_file,
         "allow_peers": list(allow_peers) or None,
         "allow_peers_file": allow_peers_file,

@@ -53,6 +53,8 @@ def decide(
     engine_refusal: str | None,
 ) -> BidDecision:
     """Bid on `job` needing `need`, given what the node offers and holds."""
+    if capacity.closed:
+        return BidDecision.no("this node is shutting down")
     task = job.task
     engine = task.Engine.Type.lower()
     if engine not in offer.engines:
