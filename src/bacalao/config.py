@@ -92,6 +92,8 @@ class NodeConfig(BaseModel):
     tls_cert: Path | None = None  # PEM certificate (chain): the API speaks https
     tls_key: Path | None = None  # its PEM private key
     api_body_timeout: float = Field(30.0, gt=0)  # s a request body may stall
+    # s a stopping node lets API requests and executions in flight finish
+    shutdown_grace: float = Field(10.0, ge=0)
     # data: input sources and publishers (see dataplane.py)
     default_publisher: str = "ipfs"  # for jobs that name none; "" publishes nothing
     url_max_bytes: int = Field(10 * 1024**3, ge=1)  # largest urlDownload input

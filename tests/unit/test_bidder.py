@@ -53,6 +53,18 @@ def test_accepts_what_it_can_run_now() -> None:
     assert bid() == BidDecision(True, "")
 
 
+def test_a_stopping_node_bids_on_nothing_and_runs_what_it_holds() -> None:
+    capacity = Capacity(NODE, max_queued=2)
+    capacity.hold_or_queue("running", ONE_CPU)
+    capacity.close()
+    assert bid(capacity=capacity.snapshot()) == BidDecision.no(
+        "this node is shutting down"
+    )
+    assert capacity.busy()
+    capacity.release("running")
+    assert not capacity.busy()
+
+
 def test_engine_type_is_matched_ignoring_case() -> None:
     assert bid(make_job("Docker", {"Image": "x"})).accept
 

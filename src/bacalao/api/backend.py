@@ -1,6 +1,6 @@
 """What the HTTP API needs from a node: the one seam between them.
 
-`Backend` is implemented by the running node (`bacalao.node.NodeBackend`)
+`Backend` is implemented by the running node (`bacalao.api.node_backend.NodeBackend`)
 and, in API tests, by a fake. Errors are the ones in
 `bacalao.orchestrator.exceptions`; the API turns them into Bacalhau's
 error JSON with the matching status code.

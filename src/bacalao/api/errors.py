@@ -124,6 +124,13 @@ class Conflict(ApiError):
     code = "ResourceInUse"
 
 
+class ShuttingDown(ApiError):
+    """Raised for a request that arrives while the node is stopping."""
+
+    status = 503
+    code = "ServiceUnavailable"
+
+
 class InsufficientStorage(ApiError):
     """Raised when the node cannot store what the request brings (disk full)."""
 

@@ -46,6 +46,8 @@ def decide(
     data: DataCheck | None = None,
 ) -> BidDecision:
     """Bid on `job` needing `need`, given what the node offers and holds."""
+    if capacity.closed:
+        return BidDecision.no("this node is shutting down")
     found = mismatch(
         Requirements.of(job, need), replace(offer, capacity=capacity.total)
     )
