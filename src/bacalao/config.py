@@ -50,7 +50,8 @@ class NodeConfig(BaseModel):
     allowed_images: list[str] | None = None
     # host paths `local` inputs may use: globs, `:rw` to allow writing
     allowed_local_paths: list[str] = Field(default_factory=list)
-    gpus: int = Field(0, ge=0)  # GPUs docker tasks may ask for
+    # GPUs docker tasks may ask for; None: as many as nvidia-smi lists
+    gpus: int | None = Field(None, ge=0)
     # docker task sandbox: processes at once (0: no limit), the capabilities
     # a task keeps (None: a reduced default set), no-new-privileges
     docker_pids_limit: int = Field(1024, ge=0)

@@ -31,6 +31,7 @@ from .executors.base import Executor
 from .executors.config import TASK_CAPABILITIES, DockerConfig, ExecutorsConfig
 from .executors.registry import build_executors, engine_names
 from .ipfs.peer import IpfsPeer
+from .machine_labels import automatic_labels, detect_gpus
 from .models.node import NodeInfo
 from .models.wire import Ack
 from .network.announce import Announcer
@@ -225,6 +226,7 @@ class Node:
     async def _run(self, task_status: trio.TaskStatus[NodeHandle]) -> None:
         async with trio.open_nursery() as nursery:
             await nursery.start(self.data.run)
+            self.config = await self._with_machine_facts(self.config)
             if self.config.compute:
                 self.compute = await self._build_compute()
             await nursery.start(self.swarm.run)
@@ -247,6 +249,19 @@ class Node:
             task_status.started(
                 NodeHandle(self.node_id, self.api_url, port, self.swarm.p2p_addrs, self)
             )
+
+    async def _with_machine_facts(self, config: NodeConfig) -> NodeConfig:
+        """`config` with what the node finds out by itself: its GPUs (unless
+        the operator set a count) and the automatic labels (the operator's
+        own labels win)."""
+        gpus = []
+        if config.compute and config.gpus is None:
+            gpus = await trio.to_thread.run_sync(detect_gpus)
+        update = {
+            "gpus": len(gpus) if config.gpus is None else config.gpus,
+            "labels": {**automatic_labels(gpus), **config.labels},
+        }
+        return config.model_copy(update=update)
 
     async def _build_compute(self) -> Compute:
         executors = await usable_executors(self.config, self.node_id)
@@ -288,7 +303,7 @@ async def usable_executors(config: NodeConfig, node_id: str) -> dict[str, Execut
         docker=DockerConfig(
             networks=tuple(config.docker_network_modes),
             images=tuple(config.allowed_images or ()),
-            gpus=config.gpus,
+            gpus=config.gpus or 0,
             http_private=config.http_private_addresses,
             pids_limit=config.docker_pids_limit,
             no_new_privileges=config.docker_no_new_privileges,

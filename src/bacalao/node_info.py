@@ -33,7 +33,7 @@ def machine_capacity(config: NodeConfig) -> Resources:
         if config.max_memory is not None
         else int(physical_memory() * MEMORY_SHARE),
         Disk=config.max_disk if config.max_disk is not None else free_disk(config.repo),
-        GPU=config.gpus,
+        GPU=config.gpus or 0,
     )
 
 

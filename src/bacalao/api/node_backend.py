@@ -166,10 +166,11 @@ class NodeBackend:
         orchestrator = self._node.orchestrator
         if orchestrator is None or not orchestrator.owns(job_id):
             job = await self.get_job(job_id)
-            if job.State.StateType.terminal:
-                if job.State.StateType.name == "Completed":
-                    raise InvalidJobState("cannot stop job in state Completed")
-                return ""
+            state = job.State.StateType
+            if state.terminal:
+                raise InvalidJobState(
+                    f"job {job_id} is already {state.name}: there is nothing to stop"
+                )
             if orchestrator is None:
                 raise InvalidJobState("this node does not run an orchestrator")
             raise InvalidJobState(
