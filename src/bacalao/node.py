@@ -34,6 +34,7 @@ from .executors.base import Executor
 from .executors.config import TASK_CAPABILITIES, DockerConfig, ExecutorsConfig
 from .executors.registry import build_executors, engine_names
 from .ipfs.peer import IpfsPeer
+from .jobstore import AmbiguousID, JobStore
 from .models.execution import Execution
 from .models.history import JobHistory
 from .models.ids import is_execution_id
@@ -54,7 +55,6 @@ from .orchestrator.exceptions import (
     Unavailable,
 )
 from .orchestrator.service import Orchestrator
-from .orchestrator.store import AmbiguousID, JobStore, SqliteStore
 from .p2p.exceptions import P2PError, PeerUnreachable, RemoteError
 from .p2p.host import Swarm, SwarmConfig
 from .protocol import LOGS, PING
@@ -103,13 +103,13 @@ class Node:
             ),
         )
         self.node_id = self.swarm.peer_id
-        self.store = JobStore(SqliteStore(config.repo / "jobs.db", self.node_id))
+        self.store = JobStore.open(config.repo / "jobs.db", self.node_id)
         self.nodes = NodeManager(
             self.node_id,
             timeout=config.node_timeout,
             probe=self._ping,
             manual_approval=config.node_approval == "manual",
-            memberships=self.store.sync.memberships(),
+            memberships=self.store.load_memberships(),
         )
         self.swarm.rpc.register(PING, _pong)
         self.swarm.on_peer_gone(self.nodes.peer_gone)
@@ -188,7 +188,7 @@ class Node:
             with self._scope:
                 await self._run(serve_api, task_status)
         finally:
-            self.store.sync.close()
+            self.store.close()
             if self.compute is not None:
                 self.compute.store.close()
 
@@ -397,7 +397,7 @@ class NodeBackend:
             },
             "refused": {
                 "node_infos": node.announcer.refused,
-                "job_snapshots": node.shared.refused + node.store.sync.refused,
+                "job_snapshots": node.shared.refused + node.store.refused,
                 "compute_requests": node.compute.refused_asks if node.compute else 0,
                 "expired_executions": node.orchestrator.expired_executions
                 if node.orchestrator
@@ -449,8 +449,7 @@ class NodeBackend:
     ) -> tuple[list[Job], bool]:
         await self._node.shared.refresh()
         store = self._node.store
-        return await store.call(
-            store.sync.list_jobs,
+        return await store.list_jobs(
             namespace=namespace,
             order_by=order_by,
             reverse=reverse,
@@ -495,7 +494,7 @@ class NodeBackend:
                 state = nodes.set_membership(node_id, action)
         except MembershipError as exc:
             raise InvalidJobState(str(exc)) from None
-        await store.call(store.sync.set_membership, node_id, state)
+        await store.set_membership(node_id, state)
 
     async def job_logs(
         self, job_id: str, execution_id: str, *, follow: bool, tail: bool

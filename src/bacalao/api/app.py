@@ -26,11 +26,11 @@ import trio
 from hypercorn.config import Config
 from hypercorn.trio import serve
 
-from ..orchestrator.exceptions import OrchestratorError
 from .agent import agent_routes
 from .auth import CHALLENGE, BearerTokens
 from .backend import Backend
 from .errors import (
+    KNOWN_ERRORS,
     ApiBindError,
     ApiError,
     MethodNotAllowed,
@@ -219,7 +219,7 @@ def _segments(scope: Scope) -> tuple[str, ...]:
 
 
 def _error_response(exc: Exception, what: str, request_id: str) -> Response:
-    if isinstance(exc, ApiError | OrchestratorError):
+    if isinstance(exc, KNOWN_ERRORS):
         log.debug("%s: %s %s", what, type(exc).__name__, exc)
     else:
         log.exception("%s failed (request %s)", what, request_id)

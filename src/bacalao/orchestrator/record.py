@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from ..jobstore import Change
 from ..models.execution import Execution, RunCommandResult
 from ..models.history import Event, JobHistory, JobHistoryType, StateChange
 from ..models.ids import new_execution_id, now_ns, short_node_id
@@ -21,7 +22,6 @@ from ..models.states import (
     JobStateType,
     State,
 )
-from .store import Change
 
 E = ExecutionStateType
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import trio
 
 from ..config import NodeConfig
+from ..jobstore import JobStore, StorageUnavailable
 from ..models.execution import Execution
 from ..models.ids import new_evaluation_id, now_ns, short_node_id
 from ..models.job import Job
@@ -48,10 +49,9 @@ from ..protocol import (
     EXECUTIONS_ALIVE,
     OPEN_BID,
 )
-from .exceptions import InvalidJobState, JobNotFound, StorageUnavailable
+from .exceptions import InvalidJobState, JobNotFound
 from .record import Declined, JobRecord, is_forward
 from .selection import Ranking, Requirements, held_inputs, rank_nodes
-from .store import JobStore
 from .submission import JobDefaults, prepare_job
 
 log = logging.getLogger(__name__)
@@ -181,7 +181,7 @@ class Orchestrator:
 
     async def _recover(self) -> None:
         """Pick up, after a restart, every job this node owned and had not ended."""
-        for job_id in await self.store.call(self.store.sync.owned_active_job_ids):
+        for job_id in await self.store.owned_active_job_ids():
             snap = await self.store.snapshot(job_id)
             if snap is None:
                 continue
@@ -274,7 +274,7 @@ class Orchestrator:
 
     async def _update_of_inactive_job(self, update: ExecutionUpdate) -> str | None:
         """An update for a job with no task here: ended, unknown or not ours."""
-        owner = await self.store.call(self.store.sync.requester_of, update.JobID)
+        owner = await self.store.requester_of(update.JobID)
         if owner is None:
             return f"unknown job {update.JobID}"
         if owner != self.node_id:
