@@ -25,6 +25,7 @@ from ..models.execution import Execution
 from ..models.history import JobHistory
 from ..models.job import Job
 from ..models.wire import JobSnapshot
+from . import versions
 from .exceptions import AmbiguousID, StorageUnavailable, StoreError
 
 SCHEMA = """
@@ -84,6 +85,7 @@ class SqliteStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        self._db.executescript(versions.SCHEMA)
 
     def close(self) -> None:
         self._db.close()
@@ -139,6 +141,7 @@ class SqliteStore:
                     self.refused += 1
                     continue
                 self._put_job(snap.Job, snap.RequesterID)
+                versions.put_versions(self._db, snap.Job.ID, snap.Versions)
                 for execution in snap.Executions:
                     self._put_execution(execution)
                 for event in snap.History:
@@ -164,6 +167,8 @@ class SqliteStore:
         return row is None or (job.Revision, job.ModifyTime) > (row[0], row[1])
 
     def _put_job(self, job: Job, requester: str) -> None:
+        if job.Version > 1:
+            versions.keep_outgoing_version(self._db, job)
         self._db.execute(
             "INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -205,6 +210,19 @@ class SqliteStore:
             "SELECT body FROM jobs WHERE id = ?", (job_id,)
         ).fetchone()
         return Job.model_validate_json(row[0]) if row else None
+
+    def versions(self, job_id: str) -> list[Job]:
+        """Every version of the job kept here, oldest first (none if unknown)."""
+        job = self.get_job(job_id)
+        if job is None:
+            return []
+        return [*versions.earlier_versions(self._db, job_id), job]
+
+    def jobs_named(self, name: str, namespace: str) -> list[Job]:
+        """Jobs called `name` in `namespace`, newest first (names are unique
+        per namespace; more than one is an old store, or a race between two
+        requesters)."""
+        return versions.jobs_named(self._db, name, namespace)
 
     def resolve_id(self, prefix: str) -> str | None:
         """The full job ID starting with `prefix`; `AmbiguousID` if several."""
@@ -289,6 +307,7 @@ class SqliteStore:
             Job=job,
             Executions=self.executions(job_id),
             History=self.history(job_id),
+            Versions=versions.earlier_versions(self._db, job_id),
         )
 
     def owned_jobs_since(

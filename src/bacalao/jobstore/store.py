@@ -111,6 +111,14 @@ class JobStore:
     async def get_job(self, job_id: str) -> Job | None:
         return await self._worker.run(self._sqlite.get_job, job_id)
 
+    async def versions(self, job_id: str) -> list[Job]:
+        """Every version of the job kept here, oldest first."""
+        return await self._worker.run(self._sqlite.versions, job_id)
+
+    async def jobs_named(self, name: str, namespace: str) -> list[Job]:
+        """Jobs called `name` in `namespace`, newest first."""
+        return await self._worker.run(self._sqlite.jobs_named, name, namespace)
+
     async def resolve_id(self, prefix: str) -> str | None:
         """The full job ID starting with `prefix`; `AmbiguousID` if several."""
         return await self._worker.run(self._sqlite.resolve_id, prefix)

@@ -326,6 +326,8 @@ def snapshot_refusal(snap: JobSnapshot, sender: str) -> str | None:
         return f"it holds executions of other jobs than {job.ID}"
     if any(h.JobID != job.ID for h in snap.History):
         return f"it holds history of other jobs than {job.ID}"
+    if any(v.ID != job.ID or v.Version >= job.Version for v in snap.Versions):
+        return f"it holds versions of other jobs than {job.ID}, or later ones"
     return None
 
 

@@ -2,6 +2,7 @@
 
 OrchestratorError
  ├─ InvalidJob        the submitted spec is wrong; names the field  (400)
+ ├─ NothingChanged    a spec under an existing name changes nothing (400)
  ├─ JobNotFound       no job has that ID or ID prefix               (404)
  ├─ AmbiguousJobID    a prefix matches several jobs                 (400)
  ├─ NodeNotFound      no node has that ID or ID prefix              (404)
@@ -39,6 +40,23 @@ class InvalidJob(OrchestratorError):
         super().__init__(f"invalid job spec: {where}{reason}", hint=hint)
         self.field = field
         self.reason = reason
+
+
+class NothingChanged(OrchestratorError):
+    """Raised when a spec submitted under an existing job's name is the same
+    as that job's spec (and not forced): it would make an identical version."""
+
+    code = "BadRequest"
+    status = 400
+
+    def __init__(self, name: str, job_id: str) -> None:
+        super().__init__(
+            f"no changes detected for new job spec. Job Name: '{name}', "
+            f"Job Id: '{job_id}'",
+            hint="use the --force flag (Force in the API) to run it again anyway, "
+            f"or `job rerun {job_id}`",
+        )
+        self.job_id = job_id
 
 
 class JobNotFound(OrchestratorError):
