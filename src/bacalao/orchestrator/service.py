@@ -49,10 +49,11 @@ from ..protocol import (
     EXECUTIONS_ALIVE,
     OPEN_BID,
 )
-from .exceptions import InvalidJobState, JobNotFound
+from .exceptions import InvalidJobState, JobNotFound, NotFound
 from .record import Declined, JobRecord, is_forward
 from .selection import Ranking, Requirements, held_inputs, rank_nodes
 from .submission import JobDefaults, prepare_job
+from .versions import NameLocks, check_rerunnable, check_update, next_version, spec_diff
 
 log = logging.getLogger(__name__)
 E = ExecutionStateType
@@ -117,8 +118,21 @@ class StopRequested:
     result: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Superseded:
+    """A new version of the job replaces the one being driven."""
+
+    version: int
+
+
 Message = (
-    BidAnswered | Updated | NodeLost | NodesChanged | DeliveryFailed | StopRequested
+    BidAnswered
+    | Updated
+    | NodeLost
+    | NodesChanged
+    | DeliveryFailed
+    | StopRequested
+    | Superseded
 )
 
 
@@ -126,6 +140,7 @@ Message = (
 class _Mailbox:
     send: trio.MemorySendChannel[tuple[Message, trio.Event | None]]
     receive: trio.MemoryReceiveChannel[tuple[Message, trio.Event | None]]
+    ended: trio.Event = field(default_factory=trio.Event)  # its task is done
 
 
 class Orchestrator:
@@ -165,6 +180,7 @@ class Orchestrator:
         rpc.register(OPEN_BID, self._on_open_bid)
         rpc.register(EXECUTIONS_ALIVE, self._on_alive)
         self._execution_jobs: dict[str, str] = {}  # execution ID -> job ID
+        self._names = NameLocks()  # one new version of a named job at a time
 
     # -- lifecycle -------------------------------------------------------
 
@@ -206,11 +222,30 @@ class Orchestrator:
 
     # -- API -------------------------------------------------------------
 
-    async def submit(self, job: Job) -> tuple[str, str]:
-        """Store and start scheduling `job`; returns (job ID, evaluation ID)."""
+    async def submit(self, job: Job, *, force: bool = False) -> tuple[str, str]:
+        """Store and start scheduling `job`; returns (job ID, evaluation ID).
+
+        A job already called `job.Name` in its namespace gets `job` as its
+        next version instead (`NothingChanged` if it would be the same,
+        unless `force`; `InvalidJobState` if another node owns it).
+        """
         stored = prepare_job(
             job, node_id=self.node_id, now_ns=now_ns(), defaults=self._defaults
         )
+        if job.Name:
+            async with self._names.hold(stored.Namespace, stored.Name):
+                named = await self.store.jobs_named(stored.Name, stored.Namespace)
+                if named:
+                    latest = named[0]
+                    await self._check_owned(latest)
+                    check_update(latest, stored, force=force)
+                    message = f"Job updated to version {latest.Version + 1}"
+                    updated = await self._replace(latest, stored, message)
+                    return updated.ID, new_evaluation_id()
+                return await self._submit_new(stored)
+        return await self._submit_new(stored)
+
+    async def _submit_new(self, stored: Job) -> tuple[str, str]:
         record = JobRecord(job=stored)
         record.add_event("Job submitted", "Submission")
         # tried even while the store is failing: that is how we notice it
@@ -236,6 +271,68 @@ class Orchestrator:
 
     def owns(self, job_id: str) -> bool:
         return job_id in self._records
+
+    # -- versions --------------------------------------------------------
+
+    async def rerun(self, job_id: str, version: int = 0, reason: str = "") -> Job:
+        """Run the spec of `version` (0: the latest) again as the job's next
+        version; returns that version."""
+        latest = await self.store.get_job(job_id)
+        if latest is None:
+            raise JobNotFound(job_id)
+        async with self._names.hold(latest.Namespace, latest.Name):
+            latest = await self.store.get_job(job_id) or latest
+            await self._check_owned(latest)
+            check_rerunnable(latest)
+            spec = latest
+            if version not in (0, latest.Version):
+                versions = await self.store.versions(job_id)
+                found = [v for v in versions if v.Version == version]
+                if not found:
+                    raise NotFound(
+                        f"job {job_id} has no version {version}",
+                        hint=f"its versions are 1 to {latest.Version}",
+                    )
+                spec = found[0]
+            message = f"Job rerun from version {spec.Version}"
+            return await self._replace(
+                latest, spec, message + (f": {reason}" if reason else "")
+            )
+
+    async def diff(self, job: Job) -> str:
+        """How `job` differs from the stored job of its name ("" if not at all)."""
+        submitted = prepare_job(
+            job, node_id=self.node_id, now_ns=now_ns(), defaults=self._defaults
+        )
+        named = await self.store.jobs_named(job.Name, submitted.Namespace)
+        if not job.Name or not named:
+            raise JobNotFound(job.Name or "(the spec has no Name)")
+        return spec_diff(named[0], submitted)
+
+    async def _check_owned(self, job: Job) -> None:
+        owner = await self.store.requester_of(job.ID)
+        if owner != self.node_id:
+            raise InvalidJobState(
+                f"job {job.Name!r} ({job.ID}) is owned by another node; "
+                "its new versions are made there",
+                hint=f"submit it to node {owner}",
+            )
+
+    async def _replace(self, latest: Job, spec: Job, message: str) -> Job:
+        """Make `spec` the version after `latest`: end the task of the
+        current version (cancelling its executions), then store the new
+        version and start placing it."""
+        box = self._mailboxes.get(latest.ID)
+        if box is not None:
+            await self._deliver(latest.ID, Superseded(latest.Version + 1), wait=True)
+            await box.ended.wait()
+            latest = await self.store.get_job(latest.ID) or latest
+        job = next_version(latest, spec, now_ns=now_ns())
+        record = JobRecord(job=job, history=await self.store.history(job.ID))
+        record.add_event(message, "Submission")
+        await self._commit(record, retry=False)
+        self._start(record)
+        return job
 
     async def _on_updates_rpc(
         self, peer: str, batch: ExecutionUpdates
@@ -363,6 +460,7 @@ class Orchestrator:
             self._open_calls.pop(job_id, None)
             box.send.close()
             _release_waiters(box)
+            box.ended.set()
 
     async def _drive_to_end(self, record: JobRecord, box: _Mailbox) -> None:
         async with trio.open_nursery() as calls:
@@ -423,6 +521,8 @@ class Orchestrator:
             await self._on_stop(record, message)
         elif isinstance(message, NodesChanged):
             self._forget_transient(record)
+        elif isinstance(message, Superseded):
+            record.superseded_by = message.version
 
     async def _on_timer(self, record: JobRecord) -> None:
         total = record.job.task.Timeouts.TotalTimeout
@@ -746,9 +846,7 @@ class Orchestrator:
 
     async def _finish(self, record: JobRecord) -> None:
         """The job has ended: cancel the executions it no longer needs."""
-        reason = f"job {record.state.name.lower()}"
-        if record.job.State.Message:
-            reason += f": {record.job.State.Message}"
+        reason = record.ending()
         leftovers = record.active()
         for execution in leftovers:
             record.move(execution, E.Cancelled, reason)

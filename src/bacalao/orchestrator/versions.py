@@ -6,14 +6,19 @@ Version + 1, state Pending, the old version's executions cancelled and the
 new one placed. A spec that changes nothing is refused unless forced. A
 rerun makes a new version from the spec of an earlier (or the latest) one.
 
-Pure functions over jobs; the orchestrator does the I/O.
+Pure functions over jobs (the orchestrator does the I/O), and `NameLocks`,
+which makes the versions of one named job one at a time.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
+
+import trio
 
 from ..models.job import META_JOB_NONCE, META_RESERVED_PREFIX, Job
 from ..models.states import JobStateType, State
@@ -109,7 +114,32 @@ def next_version(latest: Job, spec: Job, *, now_ns: int) -> Job:
     return job
 
 
+class NameLocks:
+    """One lock per (namespace, name) in use: two submissions of the same
+    name (or a rerun) wait for each other, so each sees the version the
+    other made; submissions of other names do not wait."""
+
+    def __init__(self) -> None:
+        self._locks: dict[tuple[str, str], tuple[trio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, namespace: str, name: str) -> AsyncIterator[None]:
+        key = (namespace, name)
+        lock, users = self._locks.get(key, (trio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
 __all__ = [
+    "NameLocks",
     "check_rerunnable",
     "check_update",
     "comparable",
