@@ -23,7 +23,7 @@ from urllib.parse import quote, urlencode
 import trio
 
 from .api.app import ApiOptions
-from .api.backend import LogLine, Submitted
+from .api.backend import LogLine, Rerun, Submitted
 from .compute.capacity import Capacity
 from .compute.executions import LocalExecutions
 from .compute.service import Compute
@@ -37,7 +37,7 @@ from .ipfs.peer import IpfsPeer
 from .jobstore import AmbiguousID, JobStore
 from .models.execution import Execution
 from .models.history import JobHistory
-from .models.ids import is_execution_id
+from .models.ids import is_execution_id, new_evaluation_id
 from .models.job import Job, SpecConfig
 from .models.node import BuildVersionInfo, ComputeNodeInfo, NodeInfo, NodeState
 from .models.resources import Resources
@@ -410,15 +410,33 @@ class NodeBackend:
             },
         }
 
-    async def submit_job(self, job: Job, *, warnings: list[str]) -> Submitted:
+    def _orchestrator(self) -> Orchestrator:
         orchestrator = self._node.orchestrator
         if orchestrator is None:
             raise OrchestratorError(
                 "this node does not accept jobs (started with --no-orchestrator)",
                 hint="submit to a node that runs an orchestrator",
             )
-        job_id, evaluation_id = await orchestrator.submit(job)
+        return orchestrator
+
+    async def submit_job(
+        self, job: Job, *, warnings: list[str], force: bool = False
+    ) -> Submitted:
+        orchestrator = self._orchestrator()
+        job_id, evaluation_id = await orchestrator.submit(job, force=force)
         return Submitted(job_id, evaluation_id, list(warnings))
+
+    async def job_versions(self, job_id: str) -> list[Job]:
+        await self._node.shared.refresh()
+        return await self._node.store.versions(job_id)
+
+    async def diff_job(self, job: Job) -> str:
+        await self._node.shared.refresh()
+        return await self._orchestrator().diff(job)
+
+    async def rerun_job(self, job_id: str, version: int, reason: str) -> Rerun:
+        rerun = await self._orchestrator().rerun(job_id, version, reason)
+        return Rerun(rerun.ID, rerun.Version, new_evaluation_id())
 
     async def resolve_job_id(self, id_or_prefix: str) -> str:
         await self._node.shared.refresh()

@@ -59,6 +59,7 @@ from .openapi import openapi_route
 from .query import Query
 from .results import result_routes
 from .router import Route, Router, split_raw_path
+from .versions import version_routes
 
 log = logging.getLogger("bacalao.api")
 
@@ -95,6 +96,7 @@ def build_router(backend: Backend, extra: Iterable[Route] = ()) -> Router:
         [
             *agent_routes(backend),
             *job_routes(backend),
+            *version_routes(backend),
             *log_routes(backend),
             *node_routes(backend),
             *result_routes(backend),
