@@ -211,7 +211,11 @@ def _follow(client: Client, job_id: str, options: RunOptions) -> GetJobResponse:
 
 
 def _executions(response: GetJobResponse) -> list[Execution]:
-    return list(response.Executions.Items if response.Executions else [])
+    """The executions of the job's current version (a job run again under
+    its name keeps those of its earlier versions too)."""
+    items = response.Executions.Items if response.Executions else []
+    version = response.Job.Version
+    return [e for e in items if e.JobVersion in (0, version)]
 
 
 def _outputs(response: GetJobResponse) -> list[Execution]:
