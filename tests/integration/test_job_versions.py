@@ -7,17 +7,21 @@ from typing import Any
 
 import trio
 
+from bacalao.models.states import ExecutionStateType
+
 from .conftest import Api, Devstack, apis, stdout_of
 
 JOBS = "/api/v1/orchestrator/jobs"
 NAME = "nightly"
+CANCELLED = int(ExecutionStateType.Cancelled)
 
 
-def named_job(message: str) -> dict[str, Any]:
+def named_job(message: str, duration: float = 0) -> dict[str, Any]:
+    params = {"Stdout": message, "Duration": duration}
     return {
         "Name": NAME,
         "Type": "batch",
-        "Tasks": [{"Engine": {"Type": "noop", "Params": {"Stdout": message}}}],
+        "Tasks": [{"Engine": {"Type": "noop", "Params": params}}],
     }
 
 
@@ -67,3 +71,27 @@ async def test_only_the_owner_makes_new_versions(devstack: Devstack) -> None:
 
         status, body = await other.call("PUT", f"{JOBS}/{job_id}/rerun", {})
         assert status == 409, body
+
+
+async def test_updating_a_running_job_cancels_its_execution_everywhere(
+    devstack: Devstack,
+) -> None:
+    async with devstack(2) as nodes:
+        owner, other = apis(nodes)
+        job_id = await owner.submit(named_job("slow", duration=60))
+        running = await owner.wait_for(job_id, ("Running",))
+        [old] = running["Executions"]["Items"]
+
+        await owner.submit(named_job("quick"))
+        done = await owner.wait_for(job_id, ("Completed",))
+        assert done["Job"]["Version"] == 2
+        with trio.fail_after(20):
+            while True:  # the other node's replica of the old execution
+                seen = await other.job(job_id)
+                states = {
+                    e["ID"]: e["ComputeState"] for e in seen["Executions"]["Items"]
+                }
+                if states.get(old["ID"], {}).get("StateType") == CANCELLED:
+                    break
+                await trio.sleep(0.05)
+        assert "job updated to version 2" in states[old["ID"]]["Message"]

@@ -103,10 +103,16 @@ class SharedView:
         """Queue a snapshot of `record` for publishing."""
         if record.job.ID not in self._spec_bytes:  # measured once per job
             self._spec_bytes[record.job.ID] = len(record.job.model_dump_json())
+        executions = {e.ID: e.model_copy() for e in record.executions.values()}
+        replaced = self._dirty.get(record.job.ID)
+        if replaced is not None:
+            # a new version's record no longer holds the old version's
+            # executions: keep the last changes to those it coalesces over
+            executions = {e.ID: e for e in replaced.Executions} | executions
         self._dirty[record.job.ID] = JobSnapshot(
             RequesterID=self.node_id,
             Job=record.job.model_copy(),
-            Executions=[e.model_copy() for e in record.executions.values()],
+            Executions=list(executions.values()),
         )
         self._wake.set()
 
