@@ -31,6 +31,7 @@ from .executors.base import Executor
 from .executors.config import TASK_CAPABILITIES, DockerConfig, ExecutorsConfig
 from .executors.registry import build_executors, engine_names
 from .ipfs.peer import IpfsPeer
+from .jobstore import JobStore
 from .machine_labels import automatic_labels, detect_gpus
 from .models.node import NodeInfo
 from .models.wire import Ack
@@ -40,7 +41,6 @@ from .network.shared_view import SharedView
 from .node_info import describe_node, machine_capacity
 from .orchestrator.service import Orchestrator
 from .orchestrator.settings import OrchestratorSettings
-from .orchestrator.store import JobStore, SqliteStore
 from .p2p.exceptions import P2PError, PeerUnreachable, RemoteError
 from .p2p.host import Swarm, SwarmConfig
 from .protocol import PING
@@ -86,13 +86,13 @@ class Node:
             ),
         )
         self.node_id = self.swarm.peer_id
-        self.store = JobStore(SqliteStore(config.repo / "jobs.db", self.node_id))
+        self.store = JobStore.open(config.repo / "jobs.db", self.node_id)
         self.nodes = NodeManager(
             self.node_id,
             timeout=config.node_timeout,
             probe=self._ping,
             manual_approval=config.node_approval == "manual",
-            memberships=self.store.sync.memberships(),
+            memberships=self.store.load_memberships(),
         )
         self.swarm.rpc.register(PING, _pong)
         self.swarm.on_peer_gone(self.nodes.peer_gone)
@@ -219,7 +219,7 @@ class Node:
             with self._scope:
                 await self._run(task_status)
         finally:
-            self.store.sync.close()
+            self.store.close()
             if self.compute is not None:
                 self.compute.store.close()
 

@@ -28,11 +28,11 @@ import trio
 from hypercorn.config import Config
 from hypercorn.trio import serve
 
-from ..orchestrator.exceptions import OrchestratorError
 from .agent import agent_routes
 from .auth import CHALLENGE, BearerTokens
 from .backend import Backend
 from .errors import (
+    KNOWN_ERRORS,
     ApiBindError,
     ApiError,
     MethodNotAllowed,
@@ -63,6 +63,7 @@ from .openapi import openapi_route
 from .query import Query
 from .results import result_routes
 from .router import Route, Router, split_raw_path
+from .versions import version_routes
 
 log = logging.getLogger("bacalao.api")
 
@@ -101,6 +102,7 @@ def build_router(backend: Backend, extra: Iterable[Route] = ()) -> Router:
         [
             *agent_routes(backend),
             *job_routes(backend),
+            *version_routes(backend),
             *log_routes(backend),
             *node_routes(backend),
             *result_routes(backend),
@@ -249,7 +251,7 @@ def _segments(scope: Scope) -> tuple[str, ...]:
 
 
 def _error_response(exc: Exception, what: str, request_id: str) -> Response:
-    if isinstance(exc, ApiError | OrchestratorError):
+    if isinstance(exc, KNOWN_ERRORS):
         log.debug("%s: %s %s", what, type(exc).__name__, exc)
     else:
         log.exception("%s failed (request %s)", what, request_id)

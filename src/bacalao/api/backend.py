@@ -27,6 +27,15 @@ class Submitted:
 
 
 @dataclass(frozen=True)
+class Rerun:
+    """A rerun: the job, the version it made, and its evaluation."""
+
+    job_id: str
+    version: int
+    evaluation_id: str
+
+
+@dataclass(frozen=True)
 class LogLine:
     """One line of a task's output: stream 1 = stdout, 2 = stderr."""
 
@@ -47,8 +56,25 @@ class Backend(Protocol):
 
     def debug_info(self) -> dict[str, object]: ...
 
-    async def submit_job(self, job: Job, *, warnings: list[str]) -> Submitted:
-        """Validate, store and schedule `job`; `InvalidJob` names the fault."""
+    async def submit_job(
+        self, job: Job, *, warnings: list[str], force: bool = False
+    ) -> Submitted:
+        """Validate, store and schedule `job`; `InvalidJob` names the fault.
+        A job of the same name becomes `job`'s next version (`NothingChanged`
+        if the spec is the same, unless `force`)."""
+        ...
+
+    async def job_versions(self, job_id: str) -> list[Job]:
+        """Every version of the job, oldest first."""
+        ...
+
+    async def diff_job(self, job: Job) -> str:
+        """The diff from the stored job of `job.Name` to `job`; `JobNotFound`
+        if there is none."""
+        ...
+
+    async def rerun_job(self, job_id: str, version: int, reason: str) -> Rerun:
+        """Run `version` (0: the latest) again as the job's next version."""
         ...
 
     async def resolve_job_id(self, id_or_prefix: str) -> str:

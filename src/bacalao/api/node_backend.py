@@ -17,9 +17,10 @@ from urllib.parse import quote, urlencode
 import trio
 
 from ..ipfs.peer import IpfsPeer
+from ..jobstore import AmbiguousID
 from ..models.execution import Execution
 from ..models.history import JobHistory
-from ..models.ids import is_execution_id
+from ..models.ids import is_execution_id, new_evaluation_id
 from ..models.job import Job, SpecConfig
 from ..models.node import BuildVersionInfo, NodeInfo, NodeState
 from ..models.states import ExecutionStateType
@@ -33,15 +34,15 @@ from ..orchestrator.exceptions import (
     OrchestratorError,
     Unavailable,
 )
-from ..orchestrator.store import AmbiguousID
 from ..p2p.exceptions import P2PError, RemoteError
 from ..protocol import LOGS
 from ..storage.base import lower_params
 from ..version import build_version
-from .backend import LogLine, Submitted
+from .backend import LogLine, Rerun, Submitted
 
 if TYPE_CHECKING:
     from ..node import Node
+    from ..orchestrator.service import Orchestrator
 
 REQUESTER_META = "bacalhau.org/requester.id"
 
@@ -93,7 +94,7 @@ class NodeBackend:
             },
             "refused": {
                 "node_infos": node.announcer.refused,
-                "job_snapshots": node.shared.refused + node.store.sync.refused,
+                "job_snapshots": node.shared.refused + node.store.refused,
                 "compute_requests": node.compute.refused_asks if node.compute else 0,
                 "expired_executions": node.orchestrator.expired_executions
                 if node.orchestrator
@@ -106,15 +107,33 @@ class NodeBackend:
             },
         }
 
-    async def submit_job(self, job: Job, *, warnings: list[str]) -> Submitted:
+    def _orchestrator(self) -> Orchestrator:
         orchestrator = self._node.orchestrator
         if orchestrator is None:
             raise OrchestratorError(
                 "this node does not accept jobs (started with --no-orchestrator)",
                 hint="submit to a node that runs an orchestrator",
             )
-        job_id, evaluation_id = await orchestrator.submit(job)
+        return orchestrator
+
+    async def submit_job(
+        self, job: Job, *, warnings: list[str], force: bool = False
+    ) -> Submitted:
+        orchestrator = self._orchestrator()
+        job_id, evaluation_id = await orchestrator.submit(job, force=force)
         return Submitted(job_id, evaluation_id, list(warnings))
+
+    async def job_versions(self, job_id: str) -> list[Job]:
+        await self._node.shared.refresh()
+        return await self._node.store.versions(job_id)
+
+    async def diff_job(self, job: Job) -> str:
+        await self._node.shared.refresh()
+        return await self._orchestrator().diff(job)
+
+    async def rerun_job(self, job_id: str, version: int, reason: str) -> Rerun:
+        rerun = await self._orchestrator().rerun(job_id, version, reason)
+        return Rerun(rerun.ID, rerun.Version, new_evaluation_id())
 
     async def resolve_job_id(self, id_or_prefix: str) -> str:
         await self._node.shared.refresh()
@@ -145,8 +164,7 @@ class NodeBackend:
     ) -> tuple[list[Job], bool]:
         await self._node.shared.refresh()
         store = self._node.store
-        return await store.call(
-            store.sync.list_jobs,
+        return await store.list_jobs(
             namespace=namespace,
             order_by=order_by,
             reverse=reverse,
@@ -192,7 +210,7 @@ class NodeBackend:
                 state = nodes.set_membership(node_id, action)
         except MembershipError as exc:
             raise InvalidJobState(str(exc)) from None
-        await store.call(store.sync.set_membership, node_id, state)
+        await store.set_membership(node_id, state)
 
     async def job_logs(
         self, job_id: str, execution_id: str, *, follow: bool, tail: bool

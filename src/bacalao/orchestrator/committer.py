@@ -7,9 +7,8 @@ from collections.abc import Callable
 
 import trio
 
-from .exceptions import StorageUnavailable
+from ..jobstore import JobStore, StorageUnavailable
 from .record import JobRecord
-from .store import JobStore
 
 log = logging.getLogger(__name__)
 

@@ -60,8 +60,21 @@ class StopRequested:
     result: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Superseded:
+    """A new version of the job replaces the one being driven."""
+
+    version: int
+
+
 Message = (
-    BidAnswered | Updated | NodeLost | NodesChanged | DeliveryFailed | StopRequested
+    BidAnswered
+    | Updated
+    | NodeLost
+    | NodesChanged
+    | DeliveryFailed
+    | StopRequested
+    | Superseded
 )
 Envelope = tuple[Message, trio.Event | None]
 
@@ -71,11 +84,19 @@ class Inboxes:
 
     def __init__(self) -> None:
         self._sends: dict[str, trio.MemorySendChannel[Envelope]] = {}
+        self._ended: dict[str, trio.Event] = {}  # set when the job's task ends
 
     def open(self, job_id: str) -> trio.MemoryReceiveChannel[Envelope]:
         send, receive = trio.open_memory_channel[Envelope](INBOX_SIZE)
         self._sends[job_id] = send
+        self._ended[job_id] = trio.Event()
         return receive
+
+    async def ended(self, job_id: str) -> None:
+        """Wait until the task of `job_id` has ended (at once if it has)."""
+        event = self._ended.get(job_id)
+        if event is not None:
+            await event.wait()
 
     def close(self, job_id: str, receive: trio.MemoryReceiveChannel[Envelope]) -> None:
         """The job's task has ended: wake whoever waits on a message it
@@ -83,6 +104,9 @@ class Inboxes:
         send = self._sends.pop(job_id, None)
         if send is not None:
             send.close()
+        ended = self._ended.pop(job_id, None)
+        if ended is not None:
+            ended.set()
         while True:
             try:
                 _message, done = receive.receive_nowait()

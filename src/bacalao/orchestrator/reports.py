@@ -72,7 +72,7 @@ class Reports:
     async def _of_inactive_job(self, update: ExecutionUpdate) -> str | None:
         """An update for a job with no task here: ended, unknown or not ours."""
         store = self.o.store
-        owner = await store.call(store.sync.requester_of, update.JobID)
+        owner = await store.requester_of(update.JobID)
         if owner is None:
             return f"unknown job {update.JobID}"
         if owner != self.o.node_id:

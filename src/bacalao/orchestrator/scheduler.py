@@ -10,7 +10,7 @@ here does I/O or reads a clock: the tests drive it with made-up worlds.
     place       decide where (and whether) the job runs next
     on_bid      a node answered an ask (or could not be asked)
     on_update   a compute node reported an execution's progress
-    on_node_lost, on_delivery_failed, on_stop, on_nodes_changed
+    on_node_lost, on_delivery_failed, on_stop, on_superseded, on_nodes_changed
     on_timer    timeouts, silent nodes and queue waits
     finish      the job has ended: cancel what it no longer needs
 """
@@ -238,6 +238,12 @@ class Scheduler:
         )
         return Plan()
 
+    def on_superseded(self, record: JobRecord, version: int) -> Plan:
+        """A new version replaces this one: its task ends, `finish` cancels
+        what it still runs."""
+        record.superseded_by = version
+        return Plan()
+
     def on_nodes_changed(self, record: JobRecord) -> Plan:
         forget_transient(record)
         return Plan()
@@ -338,9 +344,7 @@ class Scheduler:
 
     def finish(self, record: JobRecord) -> Plan:
         """The job has ended: cancel the executions it no longer needs."""
-        reason = f"job {record.state.name.lower()}"
-        if record.job.State.Message:
-            reason += f": {record.job.State.Message}"
+        reason = record.ending()
         plan = Plan()
         for execution in record.active():
             record.move(execution, E.Cancelled, reason)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import trio
 
+from ..jobstore import JobStore
 from ..models.ids import new_evaluation_id, now_ns
 from ..models.job import Job
 from ..models.states import ExecutionStateType, JobStateType
@@ -33,6 +34,7 @@ from .inbox import (
     NodeLost,
     NodesChanged,
     StopRequested,
+    Superseded,
     Updated,
 )
 from .outbound import Outbound
@@ -40,8 +42,7 @@ from .record import JobRecord
 from .reports import Reports
 from .scheduler import Plan, Scheduler, World
 from .settings import OrchestratorSettings
-from .store import JobStore
-from .submission import prepare_job
+from .versioning import Submissions
 
 log = logging.getLogger(__name__)
 E = ExecutionStateType
@@ -83,6 +84,7 @@ class Orchestrator:
             is_lost=nodes.is_lost,
             on_answer=nodes.observe_alive,
         )
+        self.submissions = Submissions(self)
         self.recovered = False  # updates wait for every job to be resumed
         self.expired_executions = 0  # given up: node lost or silent on them
         self._nursery: trio.Nursery | None = None
@@ -110,7 +112,7 @@ class Orchestrator:
 
     async def _recover(self, nursery: trio.Nursery) -> None:
         """Pick up, after a restart, every job this node owned and had not ended."""
-        for job_id in await self.store.call(self.store.sync.owned_active_job_ids):
+        for job_id in await self.store.owned_active_job_ids():
             snap = await self.store.snapshot(job_id)
             if snap is None:
                 continue
@@ -120,29 +122,28 @@ class Orchestrator:
                 history=snap.History,
             )
             log.info("resuming job %s (%s)", job_id, record.state.name)
-            self._start(record, nursery)
+            self.start(record, nursery)
 
-    def _start(self, record: JobRecord, nursery: trio.Nursery) -> None:
+    def start(self, record: JobRecord, nursery: trio.Nursery | None = None) -> None:
+        """Drive `record` (stored already) in a task of its own."""
+        nursery = nursery or self._nursery
+        if nursery is None:
+            raise RuntimeError("the orchestrator is not running")
         self.active.add(record)
         nursery.start_soon(self._drive, record, self.inboxes.open(record.job.ID))
 
     # -- API -------------------------------------------------------------
 
-    async def submit(self, job: Job) -> tuple[str, str]:
-        """Store and start scheduling `job`; returns (job ID, evaluation ID)."""
-        if self._nursery is None:
-            raise RuntimeError("the orchestrator is not running")
-        defaults = self.settings.defaults
-        stored = prepare_job(
-            job, node_id=self.node_id, now_ns=now_ns(), defaults=defaults
-        )
-        record = JobRecord(job=stored)
-        record.add_event("Job submitted", "Submission")
-        # tried even while the store is failing: that is how we notice it
-        # has room again; a job not stored is not accepted
-        await self.committer.commit(record, retry=False)
-        self._start(record, self._nursery)
-        return stored.ID, new_evaluation_id()
+    async def submit(self, job: Job, *, force: bool = False) -> tuple[str, str]:
+        """Store and start `job` (or the next version of the job of its
+        name); returns (job ID, evaluation ID)."""
+        return await self.submissions.submit(job, force=force)
+
+    async def rerun(self, job_id: str, version: int = 0, reason: str = "") -> Job:
+        return await self.submissions.rerun(job_id, version, reason)
+
+    async def diff(self, job: Job) -> str:
+        return await self.submissions.diff(job)
 
     async def stop(self, job_id: str, reason: str) -> str:
         """Stop an active job owned by this node; returns the evaluation ID."""
@@ -261,6 +262,8 @@ class Orchestrator:
         if isinstance(message, StopRequested):
             message.result.append(new_evaluation_id())
             return s.on_stop(record, message.reason)
+        if isinstance(message, Superseded):
+            return s.on_superseded(record, message.version)
         assert isinstance(message, NodesChanged)
         return s.on_nodes_changed(record)
 
