@@ -296,7 +296,8 @@ async def test_job_declined_by_a_busy_node_many_times_still_runs(
     the only node is declined again and again (busy), then runs."""
     async with devstack(1, max_cpu=0.5, max_queued=0, queue_retry_max=0.1) as nodes:
         api = apis(nodes)[0]
-        long = await api.submit(noop_job(Duration=2.0))
+        # long enough for many declines even when the machine is loaded
+        long = await api.submit(noop_job(Duration=5.0))
         await api.wait_for(long, ("Running",))
         queued = await api.submit(noop_job(Stdout="my turn"))
         done = await api.wait_for(queued, timeout=30)
