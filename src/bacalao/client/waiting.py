@@ -9,8 +9,9 @@ stream (a 404: an older node, or a Bacalhau one) is polled instead, first
 after `first_poll` s, backing off to `max_poll`; so is the rest of a job
 whose stream ended early (the node stopping, or the reader falling behind).
 
-`wait_for_job` stops at the job's end. Standard library only: the CLI
-prints from these dicts without importing the models.
+`wait_for_job` stops at the job's end; `submit_spec` submits a spec given
+as plain data. Standard library only: the CLI's run commands submit, follow
+and print from these dicts without importing the models.
 """
 
 from __future__ import annotations
@@ -119,6 +120,19 @@ def _polled(
         delay = min(delay * 1.5, max_delay)
 
 
+def submit_spec(
+    client: Client, spec: dict[str, Any], *, force: bool = False
+) -> dict[str, Any]:
+    """Submit a job spec (plain data); the answer, `{"JobID": ..., ...}`."""
+    raw = client.request("PUT", JOBS, body={"Job": spec, "Force": force})
+    try:
+        answer = json.loads(raw)
+        str(answer["JobID"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ClientError(f"unexpected answer to the submission: {exc}") from None
+    return dict(answer)
+
+
 def get_update(client: Client, job_id: str) -> Update:
     """The job and its executions, as an event carries them."""
     raw = client.request(
@@ -173,5 +187,6 @@ __all__ = [
     "job_state",
     "job_updates",
     "progress",
+    "submit_spec",
     "wait_for_job",
 ]
