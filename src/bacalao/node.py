@@ -27,6 +27,7 @@ from .compute.settings import ComputeSettings
 from .config import NodeConfig, default_bootstrap_peers
 from .controls import resolve_controls
 from .dataplane import DataConfig, DataPlane
+from .events import EventHub
 from .executors.base import Executor
 from .executors.config import TASK_CAPABILITIES, DockerConfig, ExecutorsConfig
 from .executors.registry import build_executors, engine_names
@@ -39,6 +40,7 @@ from .network.announce import Announcer
 from .network.nodes import NodeManager, Probe
 from .network.shared_view import SharedView
 from .node_info import describe_node, machine_capacity
+from .orchestrator.record import JobRecord
 from .orchestrator.service import Orchestrator
 from .orchestrator.settings import OrchestratorSettings
 from .p2p.exceptions import P2PError, PeerUnreachable, RemoteError
@@ -96,6 +98,7 @@ class Node:
         )
         self.swarm.rpc.register(PING, _pong)
         self.swarm.on_peer_gone(self.nodes.peer_gone)
+        self.events = EventHub()  # job and node changes, for the API's streams
         self.shared = SharedView(
             self.node_id,
             self.store,
@@ -103,6 +106,8 @@ class Node:
             self.swarm.rpc,
             self._orchestrator_ids,
             follow_gossip=config.orchestrator,
+            on_replica=lambda s: self.events.job_changed(s.Job, s.Executions),
+            watched=lambda: self.events.subscribers > 0,
         )
         self.orchestrator: Orchestrator | None = None
         if config.orchestrator:
@@ -113,7 +118,7 @@ class Node:
                 self.swarm.rpc,
                 self.swarm.gossip,
                 OrchestratorSettings.of(config),
-                on_change=self.shared.job_changed,
+                on_change=self._job_changed,
             )
         self.compute: Compute | None = None
         self.ipfs = IpfsPeer(
@@ -143,6 +148,10 @@ class Node:
         self._stopping = trio.Event()
         self._capacity_changed = trio.Event()
 
+    def _job_changed(self, record: JobRecord) -> None:
+        self.shared.job_changed(record)
+        self.events.job_changed(record.job, record.executions.values())
+
     def stop(self, grace: float = 0.0) -> None:
         """Stop this node (its `run` returns); safe to call more than once.
 
@@ -159,6 +168,7 @@ class Node:
         deadline = trio.current_time() + grace
         self._scope.deadline = min(self._scope.deadline, deadline)
         self.requests.close()
+        self.events.close()  # event streams end: watchers need not hold the drain
         if self.compute is not None:
             self.compute.capacity.close()
         self._stopping.set()
@@ -233,6 +243,8 @@ class Node:
             await nursery.start(self.swarm.run)
             await nursery.start(self.ipfs.run)
             await nursery.start(self.nodes.run)
+            changed, states = self.nodes.changed, self.nodes.states
+            await nursery.start(self.events.follow_nodes, changed, states)
             await nursery.start(self.shared.run)
             if self.orchestrator is not None:
                 await nursery.start(self.orchestrator.run)

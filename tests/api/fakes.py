@@ -19,6 +19,7 @@ from typing import Any
 import trio
 
 from bacalao.api.backend import LogLine, Rerun, Submitted
+from bacalao.events import EventHub, Subscription
 from bacalao.models.execution import Execution, RunCommandResult
 from bacalao.models.history import Event, JobHistory, JobHistoryType
 from bacalao.models.ids import new_execution_id, new_job_id
@@ -66,6 +67,32 @@ def make_node(node_id: str, **overrides: object) -> NodeState:
     return NodeState(Info=info, **overrides)  # type: ignore[arg-type]
 
 
+class _SteppingWatch:
+    """A watcher of one scripted job: each time it waits for the next event,
+    the job moves one step (as each poll's `get_job` moves it)."""
+
+    def __init__(self, subscription: Subscription, run: Run | None) -> None:
+        self._subscription = subscription
+        self._run = run
+        self.job_id = subscription.job_id
+
+    @property
+    def lagged(self) -> bool:
+        return self._subscription.lagged
+
+    async def receive(self) -> object:
+        if self._run is not None and self._run.steps:
+            self._run.steps.pop(0)()
+        return await self._subscription.receive()
+
+    def __enter__(self) -> _SteppingWatch:
+        self._subscription.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._subscription.__exit__(None, None, None)
+
+
 @dataclass
 class Run:
     """The scripted steps of one job; each `get_job` applies the next one."""
@@ -104,6 +131,7 @@ class FakeBackend:
         # at `api_base` (set both to serve `job get` from the fake)
         self.results_root: Path | None = None
         self.api_base = ""
+        self.events = EventHub()  # every job change is published here
         self._clock = 1_700_000_000_000_000_000
 
     # -- helpers for tests ---------------------------------------------
@@ -203,6 +231,7 @@ class FakeBackend:
         self.executions[job_id] = []
         self.history[job_id] = []
         self._event(job_id, "Job submitted", JobStateType.Pending)
+        self.events.job_changed(stored, [])
         if self.auto_run:
             self.runs[job_id] = self._script(stored)
         return Submitted(job_id, str(uuid.uuid4()), ["fake backend warning"])
@@ -307,6 +336,12 @@ class FakeBackend:
         self._set_state(job_id, JobStateType.Stopped, reason)
         return str(uuid.uuid4())
 
+    def subscribe_events(self, job_id: str = "") -> Subscription:
+        subscription = self.events.subscribe(job_id)
+        if job_id and self.auto_run:
+            return _SteppingWatch(subscription, self.runs.get(job_id))  # type: ignore[return-value]
+        return subscription
+
     def list_nodes(self) -> list[NodeState]:
         return list(self.nodes)
 
@@ -366,6 +401,7 @@ class FakeBackend:
             }
         )
         self._event(job_id, state.name, state)
+        self.events.job_changed(self.jobs[job_id], self.executions[job_id])
 
     def _publish(self, execution_id: str, stdout: str) -> SpecConfig:
         if self.results_root is None:
@@ -387,13 +423,13 @@ class FakeBackend:
         execution_id = new_execution_id()
 
         def running() -> None:
-            self._set_state(job.ID, JobStateType.Running)
             self.add_execution(
                 job.ID,
                 ID=execution_id,
                 ComputeState={"StateType": ExecutionStateType.Running},
                 DesiredState={"StateType": 1},
             )
+            self._set_state(job.ID, JobStateType.Running)
 
         def finished() -> None:
             final = (

@@ -41,6 +41,7 @@ from .errors import (
     Unauthorized,
     error_for,
 )
+from .events import event_routes
 from .gate import RequestGate
 from .http import (
     BODY_TIMEOUT,
@@ -104,6 +105,7 @@ def build_router(backend: Backend, extra: Iterable[Route] = ()) -> Router:
             *job_routes(backend),
             *version_routes(backend),
             *log_routes(backend),
+            *event_routes(backend),
             *node_routes(backend),
             *result_routes(backend),
             *ipfs_routes(backend),
@@ -149,7 +151,7 @@ class ApiApp:
         what = f"{method} {scope['path']}"
         with self.gate.admit() as refusal:
             response = refusal or await self._respond(scope, receive, headers, method)
-            await _send(send, response, method, what, request_id)
+            await _send(send, response, method, what, request_id, receive)
 
     async def _respond(
         self, scope: Scope, receive: Receive, headers: dict[str, str], method: str
@@ -224,13 +226,24 @@ async def _refuse_upgrade(scope: Scope, send: Send, response: Response) -> None:
 
 
 async def _send(
-    send: Send, answer: Response | Exception, method: str, what: str, request_id: str
+    send: Send,
+    answer: Response | Exception,
+    method: str,
+    what: str,
+    request_id: str,
+    receive: Receive,
 ) -> None:
     """Write a response (an error as Bacalhau's JSON); a broken stream is logged."""
     if isinstance(answer, Exception):
         answer = _error_response(answer, what, request_id)
     try:
-        await send_response(send, answer, head=method == "HEAD", request_id=request_id)
+        await send_response(
+            send,
+            answer,
+            head=method == "HEAD",
+            request_id=request_id,
+            receive=receive,
+        )
     except (OSError, trio.BrokenResourceError) as exc:  # a stream, cut short
         log.warning("%s: response cut short: %s", what, exc)
     except Exception:  # a bug in a stream: the headers are already sent

@@ -16,6 +16,7 @@ from urllib.parse import quote, urlencode
 
 import trio
 
+from ..events import Subscription
 from ..ipfs.peer import IpfsPeer
 from ..jobstore import AmbiguousID
 from ..models.execution import Execution
@@ -196,6 +197,9 @@ class NodeBackend:
                 hint=f"its requester is {job.Meta.get(REQUESTER_META, '?')}",
             )
         return await orchestrator.stop(job_id, reason)
+
+    def subscribe_events(self, job_id: str = "") -> Subscription:
+        return self._node.events.subscribe(job_id)
 
     def list_nodes(self) -> list[NodeState]:
         return self._node.nodes.states()

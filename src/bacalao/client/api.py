@@ -28,8 +28,7 @@ from __future__ import annotations
 
 import http.client
 import json
-import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .conn import USER_AGENT, Endpoint, parse_api_url
@@ -46,7 +45,6 @@ from .wire import (
     Query,
     api_error,
     job_done,
-    job_progress,
     parse,
     query_string,
     seg,
@@ -69,6 +67,7 @@ if TYPE_CHECKING:
     )
     from ..models.job import Job
     from ..models.node import BuildVersionInfo, NodeInfo
+    from .events import ServerEvent
 
     M = TypeVar("M", bound=BaseModel)
 
@@ -76,6 +75,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 1234
 JOBS = "/api/v1/orchestrator/jobs"
 NODES = "/api/v1/orchestrator/nodes"
+EVENTS = "/api/v1/orchestrator/events"
 
 
 class Client(Streams):
@@ -256,37 +256,61 @@ class Client(Streams):
         on_poll: Callable[[GetJobResponse], None] | None = None,
         until: Callable[[GetJobResponse], bool] | None = None,
     ) -> GetJobResponse:
-        """Poll the job (with its executions) until it ends; the last response.
+        """Follow the job (with its executions) until it ends; the last response.
 
-        `on_change` is called with the first response and with each one whose
-        job state or execution states differ from the previous; `on_poll`
-        with every response. A daemon or service job is done once it runs;
-        `until` replaces that test. `WaitTimeout` after `timeout` s.
+        On the node's event stream, each change as it happens; a node without
+        the stream is polled (first after `first_poll` s, backing off to
+        `max_poll`; see `client.waiting`). `on_change` is called with the
+        first response and with each one whose job state or execution states
+        differ from the previous; `on_poll` with every response. A daemon or
+        service job is done once it runs; `until` replaces that test.
+        `WaitTimeout` after `timeout` s.
         """
-        deadline = time.monotonic() + timeout
-        delay, seen = first_poll, None
-        finished = until or (lambda r: job_done(r.Job))
-        while True:
-            response = self.get_job(job_id, include=("executions",))
-            progress = job_progress(response)
-            if progress != seen:
-                seen = progress
-                if on_change is not None:
-                    on_change(response)
+        from ..models.api import GetJobResponse
+        from .waiting import wait_for_job
+
+        def model(update: dict[str, Any]) -> GetJobResponse:
+            executions = {"Items": update.get("Executions", [])}
+            return GetJobResponse.model_validate({**update, "Executions": executions})
+
+        def changed(update: dict[str, Any]) -> None:
+            if on_change is not None:
+                on_change(model(update))
+
+        def finished(update: dict[str, Any]) -> bool:
+            response = model(update)
             if on_poll is not None:
                 on_poll(response)
-            if finished(response):
-                return response
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                state = response.Job.State.StateType.name
-                raise WaitTimeout(
-                    f"job {job_id} is still {state} after {timeout:g} s",
-                    job_id=job_id,
-                    state=state,
-                )
-            time.sleep(min(delay, remaining))
-            delay = min(delay * 1.5, max_poll)
+            return until(response) if until is not None else job_done(response.Job)
+
+        last = wait_for_job(
+            self,
+            job_id,
+            timeout,
+            on_change=changed,
+            until=finished,
+            first_poll=first_poll,
+            max_poll=max_poll,
+        )
+        return model(last)
+
+    def events(
+        self, job_id: str = "", *, timeout: float | None = None
+    ) -> Generator[ServerEvent, None, None]:
+        """The node's event stream (one job's, with `job_id`: its current
+        state first), as it comes; `timeout`: s without a byte, keepalives
+        included. A node without the stream answers `NotFound`."""
+        from .events import READ_TIMEOUT, stream_events
+
+        target = EVENTS + query_string({"job_id": job_id or None})
+        headers = {
+            "Accept": "text/event-stream",
+            "User-Agent": USER_AGENT,
+            **self.endpoint.auth_headers(),
+            **self.headers,
+        }
+        wait = READ_TIMEOUT if timeout is None else timeout
+        return stream_events(self.endpoint, target, headers, wait)
 
     # -- nodes -------------------------------------------------------------
 
