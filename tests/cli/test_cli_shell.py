@@ -17,7 +17,14 @@ from bacalao.config import NodeConfig
 
 from .support import run_cli
 
-HEAVY = ("trio", "libp2p", "docker", "pydantic", "bacalao.models.job", "bacalao.client.api")
+HEAVY = (
+    "trio",
+    "libp2p",
+    "docker",
+    "pydantic",
+    "bacalao.models.job",
+    "bacalao.client.api",
+)
 
 
 @pytest.fixture
