@@ -410,6 +410,9 @@ class NodeBackend:
             },
         }
 
+    def node_config(self) -> NodeConfig:
+        return self._node.config
+
     async def submit_job(self, job: Job, *, warnings: list[str]) -> Submitted:
         orchestrator = self._node.orchestrator
         if orchestrator is None:

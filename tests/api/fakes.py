@@ -19,6 +19,7 @@ from typing import Any
 import trio
 
 from bacalao.api.backend import LogLine, Submitted
+from bacalao.config import NodeConfig
 from bacalao.models.execution import Execution, RunCommandResult
 from bacalao.models.history import Event, JobHistory, JobHistoryType
 from bacalao.models.ids import new_execution_id, new_job_id
@@ -96,6 +97,12 @@ class FakeBackend:
         # at `api_base` (set both to serve `job get` from the fake)
         self.results_root: Path | None = None
         self.api_base = ""
+        self.config = NodeConfig(
+            repo=Path("/fake/repo"),
+            api_tokens=["t0ken-one", "t0ken-two"],
+            swarm_key="/key/swarm/psk/1.0.0/\n/base16/\n" + "ab" * 32,
+            labels={"region": "eu"},
+        )
         self._clock = 1_700_000_000_000_000_000
 
     # -- helpers for tests ---------------------------------------------
@@ -163,6 +170,9 @@ class FakeBackend:
         return {
             "fake": {"jobs": len(self.jobs), "when": datetime(2026, 1, 1, tzinfo=UTC)}
         }
+
+    def node_config(self) -> NodeConfig:
+        return self.config
 
     async def submit_job(self, job: Job, *, warnings: list[str]) -> Submitted:
         if self.fail_with is not None:

@@ -1,5 +1,5 @@
-"""`bacalao agent alive|version|node|debug` and `bacalao id`: about the node
-the CLI talks to (`/api/v1/agent/*`)."""
+"""`bacalao agent alive|version|node|config|debug` and `bacalao id`: about
+the node the CLI talks to (`/api/v1/agent/*`)."""
 
 from __future__ import annotations
 
@@ -73,6 +73,22 @@ def agent_node(ctx: click.Context, view: View) -> None:
 
     info = client_for(ctx).agent_node()
     view.echo(info, lambda: describe_node(NodeState(Info=info)))
+
+
+@agent.command(
+    "config",
+    epilog="""\b
+Examples:
+  bacalao agent config
+  bacalao agent config --output json | jq .api_port""",
+)
+@output_option(("yaml", "json"))
+@pretty_option
+@api_options
+@click.pass_context
+def agent_config(ctx: click.Context, output: str, pretty: bool) -> None:
+    """The node's effective configuration (API tokens and swarm key masked)."""
+    click.echo(render(client_for(ctx).agent_config(), output, pretty=pretty))
 
 
 @agent.command(

@@ -74,19 +74,19 @@ Examples:
 )
 @click.option(
     "--api-host",
-    envvar="BACALAO_API_HOST",
+    envvar=["BACALAO_API_HOST", "BACALHAU_API_HOST"],
     default=DEFAULT_HOST,
     show_default=True,
     help="Host of the node's API, or its URL (https://host:port) "
-    "[env: BACALAO_API_HOST].",
+    "[env: BACALAO_API_HOST, else BACALHAU_API_HOST].",
 )
 @click.option(
     "--api-port",
-    envvar="BACALAO_API_PORT",
+    envvar=["BACALAO_API_PORT", "BACALHAU_API_PORT"],
     type=click.IntRange(1, 65535),
     default=DEFAULT_PORT,
     show_default=True,
-    help="Port of the node's API [env: BACALAO_API_PORT].",
+    help="Port of the node's API [env: BACALAO_API_PORT, else BACALHAU_API_PORT].",
 )
 @click.option(
     "--api-token",
