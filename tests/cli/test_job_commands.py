@@ -22,15 +22,15 @@ from bacalao.models.job import SpecConfig
 from .support import Live, run_cli
 
 SPEC = """\
-name: A Simple Noop Job
+name: noop-greeting
 type: batch
 count: 1
 tasks:
-  - name: My main task
+  - name: main
     engine:
       type: noop
       params:
-        Stdout: Hello Bacalhau!
+        Stdout: hello from a noop task
 """
 
 
@@ -52,9 +52,9 @@ def test_job_run_a_yaml_file(live: Live, tmp_path: Path) -> None:
     result = live("job", "run", str(spec))
     assert result.exit_code == 0, result.output
     job, _ = live.backend.submitted[0]
-    assert (job.Name, job.Tasks[0].Name) == ("A Simple Noop Job", "My main task")
+    assert (job.Name, job.Tasks[0].Name) == ("noop-greeting", "main")
     assert "Job successfully submitted. Job ID: j-" in result.stdout
-    assert "Standard Output:\nHello Bacalhau!" in result.stdout
+    assert "Standard Output:\nhello from a noop task" in result.stdout
     assert "\tbacalao job executions j-" in result.stdout
 
 
@@ -73,10 +73,10 @@ def test_job_run_dry_run_prints_the_spec(live: Live, tmp_path: Path) -> None:
     result = run_cli("job", "run", "--dry-run", str(spec))
     assert result.exit_code == 0, result.output
     printed = yaml.safe_load(result.stdout)
-    assert printed["Name"] == "A Simple Noop Job"
+    assert printed["Name"] == "noop-greeting"
     assert printed["Tasks"][0]["Engine"] == {
         "Type": "noop",
-        "Params": {"Stdout": "Hello Bacalhau!"},
+        "Params": {"Stdout": "hello from a noop task"},
     }
     assert not live.backend.submitted
 
@@ -142,13 +142,13 @@ def test_job_run_node_details_and_download(live: Live, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "Job Results By Node:" in result.stdout
     assert "Exit code: 0" in result.stdout
-    assert (out / "stdout").read_text() == "Hello Bacalhau!"
+    assert (out / "stdout").read_text() == "hello from a noop task"
     assert "To download the results, execute:" in result.stdout
 
 
 def test_failed_run_exits_non_zero(live: Live, tmp_path: Path) -> None:
     spec = tmp_path / "job.yaml"
-    spec.write_text(SPEC.replace("Stdout: Hello Bacalhau!", "Fail: disk full"))
+    spec.write_text(SPEC.replace("Stdout: hello from a noop task", "Fail: disk full"))
     result = live("job", "run", str(spec))
     assert result.exit_code == 1
     *task_stderr, error = result.stderr.strip().splitlines()

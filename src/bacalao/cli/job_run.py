@@ -37,9 +37,9 @@ def read_spec(file: str | None) -> tuple[str, str]:
     context_settings={"allow_interspersed_args": True},
     epilog="""\b
 Examples:
-  bacalao job run examples/specs/hello_world.yml
+  bacalao job run examples/specs/hello-world.yaml
   bacalao job run --wait=false --id-only job.json
-  bacalao job run -V greeting=hola examples/specs/templated.yaml
+  bacalao job run -V greeting=hola,audience=all examples/specs/templated.yaml
   bacalao job run -E '^JOB_' job.yaml      # $JOB_* as {{.JOB_...}} values
   bacalao job run --no-template job.yaml   # leave {{ }} as it is
   cat job.yaml | bacalao job run -

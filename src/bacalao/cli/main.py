@@ -68,7 +68,7 @@ class BacalaoGroup(click.Group):
 Examples:
   bacalao devstack                          # three local nodes on ports 1234-1236
   bacalao docker run busybox -- echo hello  # run a job and print its output
-  bacalao job run examples/specs/hello_world.yml
+  bacalao job run examples/specs/hello-world.yaml
   bacalao job list
   bacalao --api-port 21000 node list""",
 )
