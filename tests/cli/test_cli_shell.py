@@ -10,6 +10,8 @@ from typing import Any
 
 import click
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bacalao.cli.flags import GoFlagsCommand, rewrite_go_flags
 from bacalao.cli.main import cli
@@ -290,3 +292,27 @@ def test_go_flags_command_refuses_unknown_flags_before_dashes() -> None:
         "unknown flag '-x'; arguments of the task that start with - go after `--`"
         in (result.output)
     )
+
+
+WORDS = st.lists(
+    st.one_of(
+        st.sampled_from(["--wait=false", "--id-only=true", "-e=A=1", "-e", "--", "x"]),
+        st.text(min_size=1, max_size=8),
+    ),
+    max_size=8,
+)
+
+
+@given(WORDS, WORDS)
+def test_go_flags_never_touch_what_follows_dashes(
+    before: list[str], after: list[str]
+) -> None:
+    # "x": a value for a trailing -e in `before`, so "--" is the separator
+    rewritten = rewrite_go_flags(_probe, [*before, "x", "--", *after])
+    assert rewritten[len(rewritten) - len(after) :] == after
+    assert "--" in rewritten
+
+
+@given(st.lists(st.text().filter(lambda w: not w.startswith("-")), max_size=6))
+def test_go_flags_leave_plain_words_alone(words: list[str]) -> None:
+    assert rewrite_go_flags(_probe, words) == words
