@@ -156,6 +156,7 @@ def test_render(text: str, expected: str) -> None:
         ("{{ .x | printf }}", "unsupported action"),
         ("x\n\n{{ .x", "unclosed action at line 3"),
         ("{{-3}}", "unsupported action {{-3}}"),
+        ("{{ .env.HOME }}", "plain names; write {{.HOME}} and pass -E '^HOME$'"),
     ],
 )
 def test_render_refuses(text: str, needle: str) -> None:

@@ -25,6 +25,7 @@ from .errors import CliError
 OPEN, CLOSE = "{{", "}}"
 _SPACE = " \t\r\n"
 _FIELD = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)")
+_ENV_FIELD = re.compile(r"\.env\.([A-Za-z_][A-Za-z0-9_]*)")
 _HINT = "use --no-template to run the spec as it is"
 
 
@@ -75,6 +76,13 @@ def _evaluate(body: str, values: Mapping[str, str], line: int) -> str:
     if body.startswith("/*") and body.endswith("*/"):
         return ""
     field = _FIELD.fullmatch(body)
+    env = _ENV_FIELD.fullmatch(body)
+    if env is not None:
+        raise TemplateError(
+            f"job spec template: {{{{{body}}}}} at line {line}: environment "
+            "variables are plain names",
+            f"write {{{{.{env.group(1)}}}}} and pass -E '^{env.group(1)}$'",
+        )
     if field is None:
         raise TemplateError(
             f"job spec template: unsupported action {{{{{body}}}}} at line {line} "
