@@ -7,13 +7,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 
 import pytest
 import yaml
 
 from tests.api.fakes import make_node
 
-from .support import Live
+from .support import Live, run_cli
 
 LISTS = [
     ("job", "list"),
@@ -111,3 +112,14 @@ def test_agent_alive_and_version_human_forms(live: Live) -> None:
     assert [line.split()[0] for line in lines] == ["Bacalao", "BuildDate", "GitCommit"]
     data = json.loads(live("agent", "version", "--output", "json").stdout)
     assert data["GitVersion"] == "v0.1.0"
+
+
+def test_version_and_config_list_take_csv_too(tmp_path: Path) -> None:
+
+    version = run_cli("version", "--client", "--output", "csv", "--hide-header")
+    assert version.exit_code == 0, version.output
+    assert version.stdout.strip().startswith("v")
+    listed = run_cli("config", "list", "--repo", str(tmp_path), "--output", "csv")
+    rows = list(csv.reader(io.StringIO(listed.stdout)))
+    assert rows[0] == ["KEY", "VALUE", "SOURCE"]
+    assert ["swarm_port", "1235", "default"] in rows
