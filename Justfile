@@ -7,15 +7,24 @@ default: demo
 demo:
     python scripts/demo.py
 
-# Lint, type-check and run the whole test suite.
-test *ARGS: lint
+# Check, then run the whole test suite.
+test *ARGS: check
     scripts/setup-docker.sh || echo "(no Docker engine: Docker tests will skip)"
     pytest {{ARGS}}
 
-lint:
+# The fast tests (seconds; no Docker, no network swarms): tests/unit and the
+# client's, property tests at a tenth of their examples (tests/effort.py).
+unit *ARGS:
+    BACALAO_QUICK=1 pytest -q tests/unit tests/test_client.py tests/test_client_streams.py {{ARGS}}
+
+# Lint, format check and type check: what every commit passes.
+check:
     ruff check src tests scripts
     ruff format --check src tests scripts
     mypy
+
+# The old name of `check`.
+lint: check
 
 fmt:
     ruff format src tests scripts

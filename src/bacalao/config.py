@@ -50,7 +50,8 @@ class NodeConfig(BaseModel):
     allowed_images: list[str] | None = None
     # host paths `local` inputs may use: globs, `:rw` to allow writing
     allowed_local_paths: list[str] = Field(default_factory=list)
-    gpus: int = Field(0, ge=0)  # GPUs docker tasks may ask for
+    # GPUs docker tasks may ask for; None: as many as nvidia-smi lists
+    gpus: int | None = Field(None, ge=0)
     # docker task sandbox: processes at once (0: no limit), the capabilities
     # a task keeps (None: a reduced default set), no-new-privileges
     docker_pids_limit: int = Field(1024, ge=0)
@@ -62,6 +63,8 @@ class NodeConfig(BaseModel):
     log_cap_bytes: int = Field(64 * 1024**2, ge=1024)  # of stdout/stderr on disk
     # orchestration
     queue_timeout: float = Field(60.0, ge=0)
+    # a queued job tries to be placed again after 1 s, then doubling up to:
+    queue_retry_max: float = Field(8.0, gt=0)
     node_timeout: float = Field(5.0, gt=0)
     heartbeat_interval: float = Field(1.0, gt=0)
     node_info_interval: float = Field(10.0, gt=0)
@@ -90,6 +93,8 @@ class NodeConfig(BaseModel):
     tls_cert: Path | None = None  # PEM certificate (chain): the API speaks https
     tls_key: Path | None = None  # its PEM private key
     api_body_timeout: float = Field(30.0, gt=0)  # s a request body may stall
+    # s a stopping node lets API requests and executions in flight finish
+    shutdown_grace: float = Field(10.0, ge=0)
     # data: input sources and publishers (see dataplane.py)
     default_publisher: str = "ipfs"  # for jobs that name none; "" publishes nothing
     url_max_bytes: int = Field(10 * 1024**3, ge=1)  # largest urlDownload input

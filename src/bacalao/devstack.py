@@ -19,7 +19,8 @@ from typing import Any
 import trio
 
 from .config import NodeConfig
-from .node import Node, NodeHandle, run_until_started
+from .node import Node, NodeHandle
+from .process import run_until_started
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import trio
 
-from bacalao.api.backend import LogLine, Submitted
+from bacalao.api.backend import LogLine, Rerun, Submitted
 from bacalao.config import NodeConfig
 from bacalao.models.execution import Execution, RunCommandResult
 from bacalao.models.history import Event, JobHistory, JobHistoryType
@@ -33,6 +33,12 @@ from bacalao.orchestrator.exceptions import (
     JobNotFound,
     NotFound,
     Unavailable,
+)
+from bacalao.orchestrator.versions import (
+    check_rerunnable,
+    check_update,
+    next_version,
+    spec_diff,
 )
 
 NODE_ID = "n-0f1e2d3c-aaaa-bbbb-cccc-000000000001"
@@ -79,6 +85,8 @@ class FakeBackend:
         self.history: dict[str, list[JobHistory]] = {}
         self.nodes: list[NodeState] = [make_node(NODE_ID)]
         self.submitted: list[tuple[Job, list[str]]] = []
+        self.forced: list[bool] = []  # the Force of each submission
+        self.earlier: dict[str, list[Job]] = {}  # job ID -> earlier versions
         self.stopped: list[tuple[str, str]] = []
         self.list_calls: list[dict[str, object]] = []
         self.runs: dict[str, Run] = {}
@@ -174,12 +182,20 @@ class FakeBackend:
     def node_config(self) -> NodeConfig:
         return self.config
 
-    async def submit_job(self, job: Job, *, warnings: list[str]) -> Submitted:
+    async def submit_job(
+        self, job: Job, *, warnings: list[str], force: bool = False
+    ) -> Submitted:
         if self.fail_with is not None:
             raise self.fail_with
         if job.Name == "reject-me":
             raise InvalidJob("Job.Name", "that name is refused by the fake")
         self.submitted.append((job, warnings))
+        self.forced.append(force)
+        existing = self._named(job)
+        if existing is not None:
+            check_update(existing, job, force=force)
+            updated = self._new_version(existing, job, "Job updated")
+            return Submitted(updated.ID, str(uuid.uuid4()), ["fake backend warning"])
         job_id = job.ID or new_job_id()
         now = self.tick()
         stored = job.model_copy(
@@ -200,6 +216,41 @@ class FakeBackend:
         if self.auto_run:
             self.runs[job_id] = self._script(stored)
         return Submitted(job_id, str(uuid.uuid4()), ["fake backend warning"])
+
+    def _named(self, job: Job) -> Job | None:
+        namespace = job.Namespace or "default"
+        for stored in self.jobs.values():
+            if job.Name and (stored.Name, stored.Namespace) == (job.Name, namespace):
+                return stored
+        return None
+
+    def _new_version(self, latest: Job, spec: Job, message: str) -> Job:
+        job = next_version(latest, spec, now_ns=self.tick())
+        self.earlier.setdefault(job.ID, []).append(latest)
+        self.jobs[job.ID] = job
+        self._event(job.ID, message, JobStateType.Pending)
+        if self.auto_run:
+            self.runs[job.ID] = self._script(job)
+        return job
+
+    async def job_versions(self, job_id: str) -> list[Job]:
+        return [*self.earlier.get(job_id, []), self.jobs[job_id]]
+
+    async def diff_job(self, job: Job) -> str:
+        existing = self._named(job)
+        if existing is None:
+            raise JobNotFound(job.Name)
+        return spec_diff(existing, job)
+
+    async def rerun_job(self, job_id: str, version: int, reason: str) -> Rerun:
+        latest = self.jobs[job_id]
+        check_rerunnable(latest)
+        found = [v for v in await self.job_versions(job_id) if v.Version == version]
+        if version and not found:
+            raise NotFound(f"job {job_id} has no version {version}")
+        spec = found[0] if found else latest
+        job = self._new_version(latest, spec, f"Job rerun from version {spec.Version}")
+        return Rerun(job.ID, job.Version, str(uuid.uuid4()))
 
     async def resolve_job_id(self, id_or_prefix: str) -> str:
         if id_or_prefix in self.jobs:

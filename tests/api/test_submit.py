@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from bacalao.api.submission import sanitize
+from bacalao.jobstore import StorageUnavailable
 from bacalao.models.api import PutJobResponse
 from bacalao.models.job import Job
 
@@ -238,3 +239,15 @@ async def test_backend_crash_is_500(api: Api, backend: FakeBackend) -> None:
     backend.fail_with = RuntimeError("disk on fire")
     body = error_of(await api("PUT", JOBS, json={"Job": docker_job()}))
     assert (body["Status"], body["Message"]) == (500, "Internal server error")
+
+
+async def test_a_node_whose_job_store_is_full_answers_503_with_a_hint(
+    api: Api, backend: FakeBackend
+) -> None:
+    backend.fail_with = StorageUnavailable("/repo/jobs.db", "database or disk is full")
+    reply = await api("PUT", JOBS, json={"Job": docker_job()})
+    assert reply.status == 503
+    error = error_of(reply)
+    assert error["Code"] == "ServiceUnavailable"
+    assert "disk is full" in error["Message"]
+    assert "free disk space" in error["Hint"]

@@ -32,9 +32,9 @@ HEAVY = (
 @pytest.fixture
 def fake_node(monkeypatch: pytest.MonkeyPatch) -> list[NodeConfig]:
     calls: list[NodeConfig] = []
-    module = types.ModuleType("bacalao.node")
+    module = types.ModuleType("bacalao.process")
     module.serve = calls.append  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "bacalao.node", module)
+    monkeypatch.setitem(sys.modules, "bacalao.process", module)
     return calls
 
 

@@ -96,9 +96,9 @@ def test_job_get_when_the_node_cannot_sign(live: Live) -> None:
 @pytest.fixture
 def fake_node(monkeypatch: pytest.MonkeyPatch) -> list[NodeConfig]:
     calls: list[NodeConfig] = []
-    module = types.ModuleType("bacalao.node")
+    module = types.ModuleType("bacalao.process")
     module.serve = calls.append  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "bacalao.node", module)
+    monkeypatch.setitem(sys.modules, "bacalao.process", module)
     return calls
 
 

@@ -61,7 +61,8 @@ def test_job_run_a_yaml_file(live: Live, tmp_path: Path) -> None:
 def test_job_run_json_from_stdin(live: Live) -> None:
     spec = json.dumps(yaml.safe_load(SPEC))
     for args in (["job", "run", "-"], ["job", "run"]):
-        result = live(*args, "--id-only", "--wait=false", input=spec)
+        # the second run repeats a named spec: a new version only if forced
+        result = live(*args, "--force", "--id-only", "--wait=false", input=spec)
         assert result.exit_code == 0, result.output
         assert result.stdout.strip().startswith("j-")
     assert len(live.backend.submitted) == 2

@@ -291,9 +291,11 @@ def test_docker_run_download_and_node_details(live: Live, tmp_path: Path) -> Non
     assert (out / "stdout").read_text() == "ran docker\n"
 
 
-def test_client_version_is_the_installed_one() -> None:
+def test_one_version_for_the_package_the_cli_and_the_api() -> None:
     from importlib.metadata import version
 
-    from bacalao.cli.version import installed_version
+    from bacalao.cli.version import client_version
+    from bacalao.version import VERSION, build_version
 
-    assert installed_version() == version("bacalao")
+    assert version("bacalao") == VERSION  # pyproject reads bacalao.version
+    assert client_version()["GitVersion"] == build_version().GitVersion

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import trio
 
+from bacalao.api.node_backend import NodeBackend
 from bacalao.client.api import Client
 from bacalao.client.errors import ApiError
-from bacalao.node import NodeBackend
 from bacalao.p2p.discovery import PeerRecord
 from bacalao.p2p.host import Swarm, SwarmConfig
 from bacalao.p2p.swarm_key import new_swarm_key, parse_swarm_key

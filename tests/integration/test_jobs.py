@@ -9,7 +9,7 @@ import pytest
 import trio
 
 from bacalao.models.wire import AskBid
-from bacalao.orchestrator import service
+from bacalao.orchestrator.scheduler import SchedulerSettings
 from bacalao.protocol import ASK_BID
 
 from .conftest import Devstack, apis, stdout_of
@@ -290,13 +290,11 @@ async def test_slow_bid_answer_is_asked_again_not_placed_twice(
 
 
 async def test_job_declined_by_a_busy_node_many_times_still_runs(
-    devstack: Devstack, monkeypatch: pytest.MonkeyPatch
+    devstack: Devstack,
 ) -> None:
     """Declines are not failed attempts: a job queued behind a long one on
     the only node is declined again and again (busy), then runs."""
-    monkeypatch.setattr(service, "QUEUE_RETRY", 0.05)
-    monkeypatch.setattr(service, "QUEUE_RETRY_MAX", 0.1)
-    async with devstack(1, max_cpu=0.5, max_queued=0) as nodes:
+    async with devstack(1, max_cpu=0.5, max_queued=0, queue_retry_max=0.1) as nodes:
         api = apis(nodes)[0]
         long = await api.submit(noop_job(Duration=2.0))
         await api.wait_for(long, ("Running",))
@@ -308,7 +306,7 @@ async def test_job_declined_by_a_busy_node_many_times_still_runs(
         for e in done["Executions"]["Items"]
         if e["ComputeState"]["StateType"] == 4  # AskForBidRejected
     ]
-    assert len(declined) > service.MAX_ATTEMPTS_PER_SLOT
+    assert len(declined) > SchedulerSettings().max_attempts_per_slot
     assert stdout_of(done) == "my turn"
 
 

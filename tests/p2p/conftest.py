@@ -44,6 +44,7 @@ class StartSwarm(Protocol):
         repo: Path | None = None,
         bootstrap: list[str] | None = None,
         port: int = 0,
+        starting: bool = False,
         **config: Any,
     ) -> Awaitable[RunningSwarm]: ...
 
@@ -59,6 +60,7 @@ async def start_swarm(nursery: trio.Nursery, tmp_path: Path) -> StartSwarm:
         repo: Path | None = None,
         bootstrap: list[str] | None = None,
         port: int = 0,
+        starting: bool = False,
         **config: Any,
     ) -> RunningSwarm:
         settings = SwarmConfig(
@@ -70,6 +72,8 @@ async def start_swarm(nursery: trio.Nursery, tmp_path: Path) -> StartSwarm:
         )
         repo = repo or tmp_path / f"node{next(counter)}"
         running = RunningSwarm(Swarm(repo, settings))
+        if not starting:  # as a node does once its parts have registered
+            running.swarm.rpc.all_registered()
         with trio.fail_after(WAIT):
             await nursery.start(running.run)
         return running

@@ -224,6 +224,23 @@ async def test_call_for_a_method_the_peer_does_not_serve(
     assert ADD.protocol in caught.value.message
 
 
+async def test_a_node_still_starting_says_try_again_for_what_it_does_not_serve_yet(
+    start_swarm: StartSwarm,
+) -> None:
+    """Until every part of a node has registered its handlers, a method it
+    does not serve yet is "unavailable" (the caller retries; an execution
+    update is kept), not unknown (the caller would give up)."""
+    starting = await start_swarm(starting=True)
+    caller = await start_swarm(bootstrap=starting.swarm.p2p_addrs)
+    with pytest.raises(RemoteError) as caught, trio.fail_after(WAIT):
+        await caller.swarm.rpc.call(starting.swarm.peer_id, ADD, Sum(A=1), timeout=5)
+    assert caught.value.code == "unavailable"
+    starting.swarm.rpc.all_registered()
+    with pytest.raises(RemoteError) as caught, trio.fail_after(WAIT):
+        await caller.swarm.rpc.call(starting.swarm.peer_id, ADD, Sum(A=1), timeout=5)
+    assert caught.value.code == "unknown_method"
+
+
 def request(call_id: int, body: bytes, method: str = ADD.protocol) -> bytes:
     return encode_frame(encode_request(call_id, method, body))
 

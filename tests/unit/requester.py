@@ -19,6 +19,7 @@ import trio
 from pydantic import BaseModel
 
 from bacalao.config import NodeConfig
+from bacalao.jobstore import JobStore, SqliteStore
 from bacalao.models.execution import Execution
 from bacalao.models.job import Job
 from bacalao.models.states import ExecutionStateType, JobStateType
@@ -32,9 +33,9 @@ from bacalao.models.wire import (
 )
 from bacalao.network.nodes import NodeManager
 from bacalao.orchestrator.service import Orchestrator
-from bacalao.orchestrator.store import JobStore, SqliteStore
+from bacalao.orchestrator.settings import OrchestratorSettings
 from bacalao.p2p.exceptions import PeerUnreachable
-from bacalao.p2p.rpc import Method
+from bacalao.p2p.rpc import HandlerError, Method
 from bacalao.protocol import ASK_BID, CANCEL, EXECUTION_UPDATES
 
 from .support import make_job, make_node
@@ -79,7 +80,10 @@ class FakeRpc:
 
     async def handle(self, peer: str, method: Method[Any, Any], request: Any) -> Any:
         """Deliver `request` from `peer` to the handler this node registered."""
-        return await self.handlers[method.protocol](peer, request)
+        handler = self.handlers.get(method.protocol)
+        if handler is None:  # as the real RPC answers while a node starts
+            raise HandlerError("unavailable", "this node is still starting")
+        return await handler(peer, request)
 
     def nodes_asked(self) -> list[str]:
         return [peer for peer, _ in self.asked]
@@ -100,6 +104,7 @@ class Requester:
     store: JobStore
     rpc: FakeRpc
     nodes: NodeManager
+    sqlite: SqliteStore  # the store's blocking half, for fault injection
 
     async def submit(self, job: Job | None = None) -> str:
         job_id, _ = await self.orchestrator.submit(job or make_job("noop"))
@@ -173,7 +178,8 @@ def build_requester(
 ) -> Requester:
     """An orchestrator on the job store at `db` (not started). It knows the
     `compute_nodes` given (node ID -> free CPU of 4: less free, asked later)."""
-    store = JobStore(SqliteStore(db, ME))
+    sqlite = SqliteStore(db, ME)
+    store = JobStore(sqlite)
     nodes = NodeManager(ME, timeout=5.0)
     for node_id, free_cpu in (compute_nodes or {}).items():
         nodes.observe_info(make_node(node_id, cpu=4.0, free_cpu=free_cpu))
@@ -184,10 +190,10 @@ def build_requester(
         nodes,
         rpc,  # type: ignore[arg-type]
         NoGossip(),  # type: ignore[arg-type]
-        NodeConfig(repo=db.parent, **config),
+        OrchestratorSettings.of(NodeConfig(repo=db.parent, **config)),
         on_change=lambda _record: None,
     )
-    return Requester(orchestrator, store, rpc, nodes)
+    return Requester(orchestrator, store, rpc, nodes, sqlite)
 
 
 @asynccontextmanager
@@ -200,4 +206,4 @@ async def running(requester: Requester) -> AsyncIterator[Requester]:
             yield requester
             nursery.cancel_scope.cancel()
     finally:
-        requester.store.sync.close()
+        requester.store.close()

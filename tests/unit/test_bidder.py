@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from bacalao.compute.bidder import BidDecision, Offer, decide
+from bacalao.compute.bidder import BidDecision, decide
 from bacalao.compute.capacity import Capacity, CapacitySnapshot
+from bacalao.matching import Offer
 from bacalao.models.job import Job
 from bacalao.models.resources import Resources
 
@@ -17,6 +18,8 @@ OFFER = Offer(
     engines=frozenset({"docker", "noop"}),
     storage=frozenset({"inline", "urlDownload"}),
     publishers=frozenset({"local"}),
+    networks=frozenset({"None", "Default"}),
+    labels={"zone": "eu"},
 )
 NODE = Resources(CPU=4, Memory=8 * GiB, Disk=100 * GiB)
 ONE_CPU = Resources(CPU=1, Memory=GiB)
@@ -50,6 +53,18 @@ def test_accepts_what_it_can_run_now() -> None:
     assert bid() == BidDecision(True, "")
 
 
+def test_a_stopping_node_bids_on_nothing_and_runs_what_it_holds() -> None:
+    capacity = Capacity(NODE, max_queued=2)
+    capacity.hold_or_queue("running", ONE_CPU)
+    capacity.close()
+    assert bid(capacity=capacity.snapshot()) == BidDecision.no(
+        "this node is shutting down"
+    )
+    assert capacity.busy()
+    capacity.release("running")
+    assert not capacity.busy()
+
+
 def test_engine_type_is_matched_ignoring_case() -> None:
     assert bid(make_job("Docker", {"Image": "x"})).accept
 
@@ -57,16 +72,39 @@ def test_engine_type_is_matched_ignoring_case() -> None:
 @pytest.mark.parametrize(
     ("decision_job", "reason"),
     [
-        (job("wasm"), "engine 'wasm' is not available on this node"),
+        (job("wasm"), "this node does not support engine 'wasm'"),
         (
             job(InputSources=[{"Source": {"Type": "s3"}, "Target": "/in"}]),
-            "input source 's3' is not supported here",
+            "this node does not support input source 's3'",
         ),
-        (job(Publisher={"Type": "ipfs"}), "publisher 'ipfs' is not supported here"),
+        (
+            job(Publisher={"Type": "ipfs"}),
+            "this node does not support publisher 'ipfs'",
+        ),
+        (job(Network={"Type": "Host"}), "this node does not allow network 'Host'"),
     ],
 )
 def test_refuses_what_it_does_not_offer(decision_job: Job, reason: str) -> None:
     assert bid(decision_job) == BidDecision(False, reason)
+
+
+def test_refuses_a_job_whose_constraints_its_labels_do_not_meet() -> None:
+    """The same rule the requesters rank by: a node never bids on a job
+    meant for other nodes, even if a requester asks it."""
+    us_only = make_job(
+        "docker",
+        {"Image": "x"},
+        Constraints=[{"Key": "zone", "Operator": "in", "Values": ["us"]}],
+    )
+    assert bid(us_only) == BidDecision(
+        False, "this node does not match constraint 'zone in (us)'"
+    )
+    eu = make_job(
+        "docker",
+        {"Image": "x"},
+        Constraints=[{"Key": "zone", "Operator": "=", "Values": ["eu"]}],
+    )
+    assert bid(eu).accept
 
 
 def test_engine_refusal_is_passed_on() -> None:

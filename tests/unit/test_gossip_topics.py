@@ -20,6 +20,7 @@ from bacalao import protocol
 from bacalao.models.wire import Heartbeat
 from bacalao.network.signed_info import opened, seal
 from bacalao.p2p.gossip import Gossip, Topic
+from tests.effort import examples
 
 from .strategies import json_values
 from .support import make_job, make_node, signed_node
@@ -36,7 +37,7 @@ def _shaped(topic: Topic[Any]) -> st.SearchStrategy[Any]:
 
 
 @pytest.mark.parametrize("topic", TOPICS, ids=lambda t: t.name)
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(data=st.binary(max_size=200))
 def test_random_bytes_are_refused_with_a_validation_error(
     topic: Topic[Any], data: bytes
@@ -46,7 +47,7 @@ def test_random_bytes_are_refused_with_a_validation_error(
 
 
 @pytest.mark.parametrize("topic", TOPICS, ids=lambda t: t.name)
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.data())
 def test_random_json_is_decoded_or_refused(
     topic: Topic[Any], data: st.DataObject

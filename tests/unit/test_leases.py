@@ -30,7 +30,7 @@ NODES = {"n-hole": 4.0, "n-good": 1.0}
 
 
 def lease(req: Requester) -> float:
-    return req.orchestrator.config.execution_lease_timeout
+    return req.orchestrator.settings.scheduler.execution_lease_timeout
 
 
 async def name(req: Requester, node: str, *execution_ids: str) -> list[str]:

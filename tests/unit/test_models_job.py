@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from bacalao.models.job import Job, LabelSelectorRequirement, NetworkConfig, Task
 from bacalao.models.states import JobStateType
+from tests.effort import examples
 
 from .strategies import jobs, json_values
 
@@ -154,7 +155,7 @@ def test_numeric_network_type_is_read_as_its_name() -> None:
 # -- round trip and fuzzing -----------------------------------------------
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(jobs())
 def test_json_round_trip(spec: dict[str, Any]) -> None:
     job = Job.model_validate(spec)
@@ -163,7 +164,7 @@ def test_json_round_trip(spec: dict[str, Any]) -> None:
     assert again.model_dump_json() == job.model_dump_json()
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(jobs())
 def test_round_trip_through_lowercased_keys(spec: dict[str, Any]) -> None:
     """A spec whose top-level keys are lowercased reads as the same job."""
@@ -192,14 +193,14 @@ def job_shaped(draw: st.DrawFn) -> Any:
     return body
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(json_values | job_shaped())
 def test_random_json_only_ever_fails_validation(value: Any) -> None:
     with contextlib.suppress(ValidationError):
         Job.model_validate_json(json.dumps(value))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.binary(max_size=200))
 def test_random_bytes_only_ever_fail_validation(data: bytes) -> None:
     with pytest.raises(ValidationError):

@@ -17,13 +17,13 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from bacalao.jobstore import SqliteStore
 from bacalao.models.execution import Execution
 from bacalao.models.history import Event, JobHistory
 from bacalao.models.ids import bound_job_id, new_bound_job_id, new_execution_id
 from bacalao.models.job import META_JOB_NONCE, Job
 from bacalao.models.wire import JobSnapshot
 from bacalao.network.shared_view import snapshot_refusal
-from bacalao.orchestrator.store import SqliteStore
 
 from .support import make_job
 

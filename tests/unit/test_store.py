@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from bacalao.jobstore import AmbiguousID, Change, JobStore, SqliteStore
 from bacalao.models.execution import Execution
 from bacalao.models.history import Event, JobHistory
 from bacalao.models.job import Job
 from bacalao.models.states import ExecutionStateType, JobStateType, State
 from bacalao.models.wire import JobSnapshot
-from bacalao.orchestrator.store import AmbiguousID, Change, JobStore, SqliteStore
 
 from .support import make_job
 

@@ -18,11 +18,18 @@ import pytest
 import trio
 import trio.testing
 
+from bacalao.api.errors import error_for
+from bacalao.jobstore import (
+    Change,
+    JobStore,
+    SqliteStore,
+    StorageUnavailable,
+    StoreError,
+)
 from bacalao.models.job import Job
 from bacalao.models.states import ExecutionStateType, JobStateType
-from bacalao.orchestrator.exceptions import StorageUnavailable, StoreError
-from bacalao.orchestrator.store import Change, JobStore, SqliteStore
 from bacalao.p2p.rpc import HandlerError
+from bacalao.threads import SerialWorker
 
 from ..full_disk import small_disk
 from .requester import ME, WAIT, Requester, build_requester, running
@@ -49,7 +56,8 @@ def unencodable(job_id: str) -> Job:
 async def test_a_change_that_cannot_be_encoded_fails_alone_in_its_batch(
     tmp_path: Path,
 ) -> None:
-    jobs = JobStore(SqliteStore(tmp_path / "jobs.db", ME))
+    worker = SerialWorker()
+    jobs = JobStore(SqliteStore(tmp_path / "jobs.db", ME), worker)
     thread_free = threading.Event()
     errors: dict[str, Exception | None] = {}
 
@@ -63,7 +71,7 @@ async def test_a_change_that_cannot_be_encoded_fails_alone_in_its_batch(
     async with trio.open_nursery() as nursery:
         # the store's one thread is busy: the next write waits for it, and
         # every change made meanwhile goes to disk in one transaction after
-        nursery.start_soon(jobs.call, thread_free.wait, WAIT)
+        nursery.start_soon(worker.run, thread_free.wait, WAIT)
         await trio.testing.wait_all_tasks_blocked()
         nursery.start_soon(write, "j-first", Change(job=job("j-first")))
         await trio.testing.wait_all_tasks_blocked()
@@ -83,7 +91,7 @@ async def test_a_change_that_cannot_be_encoded_fails_alone_in_its_batch(
             assert await jobs.get_job(stored) is not None
         assert await jobs.get_job("j-bad") is None
     finally:
-        jobs.sync.close()
+        jobs.close()
 
 
 async def test_a_full_disk_refuses_writes_as_unavailable_and_loses_nothing(
@@ -146,7 +154,7 @@ async def requester(tmp_path: Path) -> Requester:
 
 @pytest.fixture
 async def disk(requester: Requester, monkeypatch: pytest.MonkeyPatch) -> Disk:
-    return Disk(requester.store.sync, monkeypatch)
+    return Disk(requester.sqlite, monkeypatch)
 
 
 async def test_a_job_submitted_while_the_disk_is_full_is_refused_as_unavailable(
@@ -156,7 +164,7 @@ async def test_a_job_submitted_while_the_disk_is_full_is_refused_as_unavailable(
         disk.full = True
         with pytest.raises(StorageUnavailable) as refused:
             await req.submit()
-        assert refused.value.status == 503
+        assert error_for(refused.value).Status == 503
         assert "full" in refused.value.message
 
         disk.full = False

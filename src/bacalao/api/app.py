@@ -7,15 +7,17 @@
 from routing, parsing, the backend or a bug — leaves as Bacalhau's
 `APIError` JSON; a bug is logged with its traceback and answered with a 500
 `Internal server error`, never with the traceback. `ApiOptions` are the
-operator's controls: bearer tokens (see auth.py), TLS, and how long a
-request body may stall.
+operator's controls: bearer tokens (see auth.py), TLS, how long a
+request body may stall and how long requests in flight may take once the
+API stops. A `RequestGate` (gate.py) counts requests in flight and answers
+503 to new ones while the node shuts down.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -26,18 +28,20 @@ import trio
 from hypercorn.config import Config
 from hypercorn.trio import serve
 
-from ..orchestrator.exceptions import OrchestratorError
 from .agent import agent_routes
 from .auth import CHALLENGE, BearerTokens
 from .backend import Backend
 from .errors import (
+    KNOWN_ERRORS,
     ApiBindError,
     ApiError,
     MethodNotAllowed,
     RequestTimeout,
+    ShuttingDown,
     Unauthorized,
     error_for,
 )
+from .gate import RequestGate
 from .http import (
     BODY_TIMEOUT,
     MAX_BODY,
@@ -59,11 +63,13 @@ from .openapi import openapi_route
 from .query import Query
 from .results import result_routes
 from .router import Route, Router, split_raw_path
+from .versions import version_routes
 
 log = logging.getLogger("bacalao.api")
 
 KEEP_ALIVE = 5.0  # s an idle connection (or an unfinished request head) is kept
 TLS_HANDSHAKE = 10.0
+GRACEFUL_TIMEOUT = 5.0  # s requests in flight may take once the API stops
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,7 @@ class ApiOptions:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     body_timeout: float = BODY_TIMEOUT
+    graceful_timeout: float = GRACEFUL_TIMEOUT
 
     @property
     def tls(self) -> bool:
@@ -95,6 +102,7 @@ def build_router(backend: Backend, extra: Iterable[Route] = ()) -> Router:
         [
             *agent_routes(backend),
             *job_routes(backend),
+            *version_routes(backend),
             *log_routes(backend),
             *node_routes(backend),
             *result_routes(backend),
@@ -117,8 +125,10 @@ class ApiApp:
         routes: Iterable[Route] = (),
         tokens: Iterable[str] = (),
         body_timeout: float = BODY_TIMEOUT,
+        gate: RequestGate | None = None,
     ) -> None:
         self.router = build_router(backend, routes)
+        self.gate = gate or RequestGate()
         self.max_body = max_body
         self.tokens = BearerTokens(tokens)
         self.body_timeout = body_timeout
@@ -136,6 +146,15 @@ class ApiApp:
         headers = header_map(scope)
         request_id = headers.get("x-request-id") or uuid.uuid4().hex
         method = scope["method"].upper()
+        what = f"{method} {scope['path']}"
+        with self.gate.admit() as refusal:
+            response = refusal or await self._respond(scope, receive, headers, method)
+            await _send(send, response, method, what, request_id)
+
+    async def _respond(
+        self, scope: Scope, receive: Receive, headers: dict[str, str], method: str
+    ) -> Response | Exception:
+        """The handler's response, or what it (or routing, or parsing) raised."""
         try:
             segments = _segments(scope)
             self.tokens.check(method, segments, headers)
@@ -157,17 +176,10 @@ class ApiApp:
                 if streamed
                 else None,
             )
-            response = await handler(request)
+            response: Response = await handler(request)
         except Exception as exc:
-            response = _error_response(exc, f"{method} {scope['path']}", request_id)
-        try:
-            await send_response(
-                send, response, head=method == "HEAD", request_id=request_id
-            )
-        except (OSError, trio.BrokenResourceError) as exc:  # a stream, cut short
-            log.warning("%s %s: response cut short: %s", method, scope["path"], exc)
-        except Exception:  # a bug in a stream: the headers are already sent
-            log.exception("%s %s: response cut short", method, scope["path"])
+            return exc
+        return response
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         segments = _segments(scope)
@@ -181,7 +193,13 @@ class ApiApp:
         except ApiError:
             await send({"type": "websocket.close", "code": 1008})
             return
-        await handler(scope, receive, send, params)
+        with self.gate.admit() as refusal:
+            if refusal is None:
+                await handler(scope, receive, send, params)
+            else:
+                await _refuse_upgrade(
+                    scope, send, _error_response(refusal, "upgrade", "")
+                )
 
 
 async def _refuse_upgrade(scope: Scope, send: Send, response: Response) -> None:
@@ -205,6 +223,20 @@ async def _refuse_upgrade(scope: Scope, send: Send, response: Response) -> None:
     await send({"type": "websocket.http.response.body", "body": response.body})
 
 
+async def _send(
+    send: Send, answer: Response | Exception, method: str, what: str, request_id: str
+) -> None:
+    """Write a response (an error as Bacalhau's JSON); a broken stream is logged."""
+    if isinstance(answer, Exception):
+        answer = _error_response(answer, what, request_id)
+    try:
+        await send_response(send, answer, head=method == "HEAD", request_id=request_id)
+    except (OSError, trio.BrokenResourceError) as exc:  # a stream, cut short
+        log.warning("%s: response cut short: %s", what, exc)
+    except Exception:  # a bug in a stream: the headers are already sent
+        log.exception("%s: response cut short", what)
+
+
 def _streams_body(handler: Any) -> bool:
     """Whether a handler (or the function a `partial` wraps) reads its body."""
     inner = getattr(handler, "func", handler)
@@ -219,7 +251,7 @@ def _segments(scope: Scope) -> tuple[str, ...]:
 
 
 def _error_response(exc: Exception, what: str, request_id: str) -> Response:
-    if isinstance(exc, ApiError | OrchestratorError):
+    if isinstance(exc, KNOWN_ERRORS):
         log.debug("%s: %s %s", what, type(exc).__name__, exc)
     else:
         log.exception("%s failed (request %s)", what, request_id)
@@ -229,7 +261,7 @@ def _error_response(exc: Exception, what: str, request_id: str) -> Response:
         extra = (("allow", ", ".join(exc.allowed)),)
     elif isinstance(exc, Unauthorized):
         extra = (CHALLENGE,)
-    elif isinstance(exc, RequestTimeout):
+    elif isinstance(exc, RequestTimeout | ShuttingDown):
         extra = (("connection", "close"),)  # the rest of the body is not awaited
     return Response(error.Status, error.model_dump_json().encode(), headers=extra)
 
@@ -260,7 +292,7 @@ def hypercorn_config(host: str, port: int, options: ApiOptions | None = None) ->
     config.accesslog = None
     config.errorlog = logging.getLogger("bacalao.api.server")
     config.include_server_header = False
-    config.graceful_timeout = 1.0
+    config.graceful_timeout = options.graceful_timeout
     config.keep_alive_timeout = KEEP_ALIVE
     config.read_timeout = None
     if options.tls_cert is not None and options.tls_key is not None:
@@ -281,20 +313,30 @@ async def serve_api(
     port: int = 1234,
     *,
     options: ApiOptions | None = None,
+    gate: RequestGate | None = None,
+    shutdown_trigger: Callable[[], Awaitable[None]] | None = None,
     task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Serve the API until cancelled; reports the bound port (port 0 works).
+    """Serve the API until cancelled, or until `shutdown_trigger` returns;
+    reports the bound port (port 0 works).
 
+    Once `shutdown_trigger` returns, hypercorn stops listening, closes idle
+    connections and gives requests in flight `options.graceful_timeout`
+    seconds before it cancels them; then this returns. `gate` counts the
+    requests in flight (and refuses new ones once closed).
     Raises `ApiBindError` if it cannot listen on `host`:`port`.
     """
     options = options or ApiOptions()
     config = hypercorn_config(host, port, options)
     # hypercorn's scope types are narrower than ours
-    app: Any = ApiApp(backend, tokens=options.tokens, body_timeout=options.body_timeout)
+    app: Any = ApiApp(
+        backend, tokens=options.tokens, body_timeout=options.body_timeout, gate=gate
+    )
     failure: OSError | None = None
+    run = partial(serve, app, config, mode="asgi", shutdown_trigger=shutdown_trigger)
     async with trio.open_nursery() as nursery:
         try:
-            binds = await nursery.start(partial(serve, app, config, mode="asgi"))
+            binds = await nursery.start(run)
         except* OSError as group:
             failure = _first_leaf(group)
         else:

@@ -1,6 +1,6 @@
 """What the HTTP API needs from a node: the one seam between them.
 
-`Backend` is implemented by the running node (`bacalao.node.NodeBackend`)
+`Backend` is implemented by the running node (`bacalao.api.node_backend.NodeBackend`)
 and, in API tests, by a fake. Errors are the ones in
 `bacalao.orchestrator.exceptions`; the API turns them into Bacalhau's
 error JSON with the matching status code.
@@ -24,6 +24,15 @@ class Submitted:
     job_id: str
     evaluation_id: str
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Rerun:
+    """A rerun: the job, the version it made, and its evaluation."""
+
+    job_id: str
+    version: int
+    evaluation_id: str
 
 
 @dataclass(frozen=True)
@@ -52,8 +61,25 @@ class Backend(Protocol):
         """The node's effective configuration (secrets included)."""
         ...
 
-    async def submit_job(self, job: Job, *, warnings: list[str]) -> Submitted:
-        """Validate, store and schedule `job`; `InvalidJob` names the fault."""
+    async def submit_job(
+        self, job: Job, *, warnings: list[str], force: bool = False
+    ) -> Submitted:
+        """Validate, store and schedule `job`; `InvalidJob` names the fault.
+        A job of the same name becomes `job`'s next version (`NothingChanged`
+        if the spec is the same, unless `force`)."""
+        ...
+
+    async def job_versions(self, job_id: str) -> list[Job]:
+        """Every version of the job, oldest first."""
+        ...
+
+    async def diff_job(self, job: Job) -> str:
+        """The diff from the stored job of `job.Name` to `job`; `JobNotFound`
+        if there is none."""
+        ...
+
+    async def rerun_job(self, job_id: str, version: int, reason: str) -> Rerun:
+        """Run `version` (0: the latest) again as the job's next version."""
         ...
 
     async def resolve_job_id(self, id_or_prefix: str) -> str:

@@ -16,7 +16,8 @@
 
 `error_for(exc)` turns anything a handler raised into an `APIError` body:
 `ApiError` as it is, the orchestrator's errors with their own status and
-code, anything else as a 500 `Internal server error` (the caller logs it).
+code, the job store's `StorageUnavailable` as a 503, anything else as a
+500 `Internal server error` (the caller logs it).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from ..jobstore.exceptions import StorageUnavailable
 from ..models.api import APIError
 from ..orchestrator.exceptions import (
     AmbiguousJobID,
@@ -124,6 +126,13 @@ class Conflict(ApiError):
     code = "ResourceInUse"
 
 
+class ShuttingDown(ApiError):
+    """Raised for a request that arrives while the node is stopping."""
+
+    status = 503
+    code = "ServiceUnavailable"
+
+
 class InsufficientStorage(ApiError):
     """Raised when the node cannot store what the request brings (disk full)."""
 
@@ -162,6 +171,9 @@ def _error_line(error: ErrorDetails, prefix: str) -> str:
     return f"{loc}: {reason}" if loc else reason
 
 
+KNOWN_ERRORS = (ApiError, OrchestratorError, StorageUnavailable)
+"""What a handler raises on purpose (answered, logged without a traceback)."""
+
 _COMPONENTS: dict[type[OrchestratorError], str] = {
     JobNotFound: "JobStore",
     AmbiguousJobID: "JobStore",
@@ -180,6 +192,15 @@ def error_for(exc: Exception, request_id: str = "") -> APIError:
             Component=exc.component,
             Hint=exc.hint,
             Details=exc.details,
+        )
+    if isinstance(exc, StorageUnavailable):
+        return APIError(
+            Status=503,
+            Message=exc.message,
+            RequestID=request_id,
+            Code="ServiceUnavailable",
+            Component="JobStore",
+            Hint=exc.hint,
         )
     if isinstance(exc, OrchestratorError):
         return APIError(
@@ -200,6 +221,7 @@ def error_for(exc: Exception, request_id: str = "") -> APIError:
 
 
 __all__ = [
+    "KNOWN_ERRORS",
     "NOT_FOUND_HINT",
     "AmbiguousNodeID",
     "ApiBindError",

@@ -75,8 +75,11 @@ def _order(order_by: str, known: Collection[str]) -> str:
 
 async def put_job(backend: Backend, request: Request) -> Response:
     check_size(request.body)
-    job, warnings = prepare_submission(request.json_object(), request.headers)
-    submitted = await backend.submit_job(job, warnings=warnings)
+    parsed = prepare_submission(request.json_object(), request.headers)
+    warnings = parsed.warnings
+    submitted = await backend.submit_job(
+        parsed.job, warnings=warnings, force=parsed.force
+    )
     merged = warnings + [w for w in submitted.warnings if w not in warnings]
     return json_response(
         PutJobResponse(

@@ -19,9 +19,8 @@ from typing import Any
 import trio
 
 from ..models.api import ExecutionLog, LogStreamMessage
-from ..orchestrator.exceptions import OrchestratorError
 from .backend import Backend
-from .errors import ApiError, BadRequest, error_for
+from .errors import KNOWN_ERRORS, BadRequest, error_for
 from .http import Receive, Request, Response, Scope, Send
 from .lookup import resolve_job
 from .query import INT64_MAX, Query
@@ -56,7 +55,7 @@ async def _stream(
             aclose = getattr(lines, "aclose", None)
             if aclose is not None:
                 await aclose()
-    except (ApiError, OrchestratorError) as exc:
+    except KNOWN_ERRORS as exc:
         error = error_for(exc)
         text = f"{error.Message}; {error.Hint}" if error.Hint else error.Message
         return LogStreamMessage(error=text)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -100,15 +101,25 @@ def add_client_meta(job: Job, headers: Mapping[str, str]) -> Job:
     return job.model_copy(update={"Meta": {**job.Meta, **extra}})
 
 
-def prepare_submission(
-    body: dict[str, Any], headers: Mapping[str, str]
-) -> tuple[Job, list[str]]:
-    """The job to hand the backend, and the warnings for the response."""
+@dataclass(frozen=True)
+class Submission:
+    """A parsed submission: the job for the backend, the warnings for the
+    response, and `Force` (make a new version even if nothing changed)."""
+
+    job: Job
+    warnings: list[str]
+    force: bool = False
+
+
+def prepare_submission(body: dict[str, Any], headers: Mapping[str, str]) -> Submission:
+    """The job to hand the backend, the warnings for the response, Force."""
     check_depth(body)
     request = parse_put_job(body)
     job, warnings = sanitize(request.Job)
     check_encodable(job)
-    return add_client_meta(job, headers), unknown_fields(body) + warnings
+    return Submission(
+        add_client_meta(job, headers), unknown_fields(body) + warnings, request.Force
+    )
 
 
 def check_encodable(job: Job) -> None:
@@ -122,6 +133,7 @@ def check_encodable(job: Job) -> None:
 
 
 __all__ = [
+    "Submission",
     "add_client_meta",
     "check_engines",
     "parse_put_job",

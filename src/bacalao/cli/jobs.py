@@ -1,4 +1,5 @@
-"""`bacalao job ...`: run, list, describe, executions, history, logs, get, stop.
+"""`bacalao job ...`: run, list, describe, executions, history, logs, get, stop,
+versions, rerun.
 
 A job is named by its ID, a unique ID prefix or its name, everywhere.
 """
@@ -14,6 +15,7 @@ from .job_run import run
 from .logs import logs
 from .output import View, view_options
 from .results import get
+from .versions import rerun, versions
 
 if TYPE_CHECKING:
     from ..client.api import Client
@@ -237,7 +239,7 @@ def stop(ctx: click.Context, job_id: str, reason: str, quiet: bool) -> None:
         click.echo(f"Job stop successfully submitted with evaluation ID: {evaluation}")
 
 
-for command in (run, logs, get):
+for command in (run, logs, get, versions, rerun):
     job.add_command(command)
 
 

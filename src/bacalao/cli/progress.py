@@ -123,6 +123,8 @@ def submit_and_wait(
         click.echo(job_id)
         if not options.wait:
             return
+    elif updated := _updated_to(client, job, job_id):
+        click.echo(f"Job '{job.Name}' updated to version {updated}. Job ID: {job_id}")
     else:
         click.echo(f"Job successfully submitted. Job ID: {job_id}")
     if options.follow:
@@ -135,6 +137,15 @@ def submit_and_wait(
             )
         final = _wait(client, job_id, options)
     finish(client, final, options, prog)
+
+
+def _updated_to(client: Client, job: Job, job_id: str) -> int:
+    """The version a named job's submission made, if it updated the job (a
+    spec under an existing name is that job's next version); 0 otherwise."""
+    if not job.Name:
+        return 0
+    version = client.get_job(job_id).Job.Version
+    return version if version > 1 else 0
 
 
 def finish(
@@ -200,7 +211,11 @@ def _follow(client: Client, job_id: str, options: RunOptions) -> GetJobResponse:
 
 
 def _executions(response: GetJobResponse) -> list[Execution]:
-    return list(response.Executions.Items if response.Executions else [])
+    """The executions of the job's current version (a job run again under
+    its name keeps those of its earlier versions too)."""
+    items = response.Executions.Items if response.Executions else []
+    version = response.Job.Version
+    return [e for e in items if e.JobVersion in (0, version)]
 
 
 def _outputs(response: GetJobResponse) -> list[Execution]:

@@ -1,6 +1,6 @@
 """`bacalao serve` (one node) and `bacalao devstack` (several, for trying out).
 
-Both hand over to code that blocks until SIGINT/SIGTERM: `bacalao.node.serve`
+Both hand over to code that blocks until SIGINT/SIGTERM: `bacalao.process.serve`
 and `bacalao.devstack.main`, imported only when the command runs. A flag
 left out is not passed on, so the repo's config.yaml and BACALAO_* env
 still apply (defaults < file < env < flags). Control files (swarm key,
@@ -252,6 +252,14 @@ Examples:
     default=None,
     help="The PEM private key of --tls-cert.",
 )
+@click.option(
+    "--shutdown-grace",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="SECONDS",
+    help="On SIGTERM/Ctrl+C, let requests and tasks in flight finish this long "
+    "(default 10; a second signal stops at once).",
+)
 @data_flags
 @click.pass_context
 def serve(
@@ -275,10 +283,12 @@ def serve(
     api_tokens_file: Path | None,
     tls_cert: Path | None,
     tls_key: Path | None,
+    shutdown_grace: float | None,
     **data: Any,
 ) -> None:
     """Run a node (orchestrator and compute) until Ctrl+C."""
     flags: dict[str, Any] = {
+        "shutdown_grace": shutdown_grace,
         "swarm_key_file": swarm_key_file,
         "allow_peers": list(allow_peers) or None,
         "allow_peers_file": allow_peers_file,
@@ -298,7 +308,7 @@ def serve(
         **_data(data),
     }
     config = _load(repo.expanduser(), flags)
-    _run("node", "serve", config)
+    _run("process", "serve", config)
 
 
 @click.command(

@@ -1,53 +1,19 @@
 """`bacalao version`: the client's version and, unless `--client`, the node's.
 
-The client's version is the one in the name of the installed package's
-`bacalao-<version>.dist-info` folder, found by listing the import path —
-`importlib.metadata` would cost ~40 ms of a ~100 ms start — so
-`bacalao version --client` imports neither pydantic nor the client.
+The client's version is `bacalao.version.version_info()`, the one number
+pyproject.toml and the node's API also use; `bacalao version --client`
+imports neither pydantic nor the client.
 """
 
 from __future__ import annotations
 
-import os
-import platform
-import sys
 from typing import Any
 
 import click
 
+from ..version import version_info as client_version
 from .context import api_options, client_for
 from .output import View, view_options
-
-_ARCH = {"x86_64": "amd64", "aarch64": "arm64"}
-
-
-def installed_version() -> str:
-    """The installed bacalao's version ("0.0.0" from a bare checkout)."""
-    for folder in sys.path:
-        try:
-            names = os.listdir(folder or ".")
-        except OSError:
-            continue
-        for name in names:
-            if name.startswith("bacalao-") and name.endswith(".dist-info"):
-                return name.removeprefix("bacalao-").removesuffix(".dist-info")
-    return "0.0.0"  # pragma: no cover - running from a bare checkout
-
-
-def client_version() -> dict[str, str]:
-    """This CLI's version in BuildVersionInfo's shape."""
-    number = installed_version()
-    major, minor, *_ = [*number.split("."), "0", "0"]
-    machine = platform.machine().lower()
-    return {
-        "Major": major,
-        "Minor": minor,
-        "GitVersion": f"v{number}",
-        "GitCommit": "",
-        "BuildDate": "1970-01-01T00:00:00Z",
-        "GOOS": platform.system().lower(),
-        "GOARCH": _ARCH.get(machine, machine),
-    }
 
 
 @click.command(
@@ -80,4 +46,4 @@ def version(ctx: click.Context, client_only: bool, view: View) -> None:
     view.echo(versions, lambda: view.table(headers, [row]))
 
 
-__all__ = ["client_version", "installed_version", "version"]
+__all__ = ["client_version", "version"]

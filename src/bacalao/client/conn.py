@@ -23,6 +23,7 @@ TRUST_HINT = (
     "trust its certificate with --cacert FILE (BACALAO_CACERT), "
     "or skip the check with --insecure"
 )
+USER_AGENT = "bacalao-client"
 START_HINT = "or point --api-host/--api-port (BACALAO_API_HOST/PORT) at a node"
 
 

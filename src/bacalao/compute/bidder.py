@@ -1,16 +1,18 @@
 """Whether this compute node bids on a job: a pure decision.
 
-The node bids only on what it can run: an engine that works here, input
-sources and a publisher it supports, a network mode its operator allows,
-resources that fit in the node at all, and room now or in its queue.
+The node bids only on what it can run (`matching.mismatch`, the rule the
+requesters rank nodes by: engine, input sources, publisher, network mode,
+constraints on its labels, resources that fit in the node at all), what
+its engine and data plugins accept, and with room now or in its queue.
 A refusal says why; "busy:" marks one that may pass later.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
+from ..matching import Offer, Requirements, mismatch
 from ..models.job import Job, Task
 from ..models.resources import Resources, format_bytes
 from .capacity import CapacitySnapshot
@@ -20,16 +22,6 @@ class DataCheck(Protocol):
     """The input sources' and publisher's own bid-time check (no I/O)."""
 
     def refusal(self, task: Task) -> str | None: ...
-
-
-@dataclass(frozen=True)
-class Offer:
-    """What this node offers, as it advertises it in node info."""
-
-    engines: frozenset[str]
-    storage: frozenset[str]
-    publishers: frozenset[str]
-    data: DataCheck | None = None
 
 
 @dataclass(frozen=True)
@@ -51,29 +43,21 @@ def decide(
     offer: Offer,
     capacity: CapacitySnapshot,
     engine_refusal: str | None,
+    data: DataCheck | None = None,
 ) -> BidDecision:
     """Bid on `job` needing `need`, given what the node offers and holds."""
-    task = job.task
-    engine = task.Engine.Type.lower()
-    if engine not in offer.engines:
-        return BidDecision.no(f"engine {engine!r} is not available on this node")
+    if capacity.closed:
+        return BidDecision.no("this node is shutting down")
+    found = mismatch(
+        Requirements.of(job, need), replace(offer, capacity=capacity.total)
+    )
+    if found:
+        return BidDecision.no(found.of_this_node)
     if engine_refusal:
         return BidDecision.no(engine_refusal)
-    for source in task.InputSources:
-        if source.Source.Type not in offer.storage:
-            return BidDecision.no(
-                f"input source {source.Source.Type!r} is not supported here"
-            )
-    if task.Publisher.Type and task.Publisher.Type not in offer.publishers:
-        return BidDecision.no(
-            f"publisher {task.Publisher.Type!r} is not supported here"
-        )
-    data_refusal = offer.data.refusal(task) if offer.data is not None else None
+    data_refusal = data.refusal(job.task) if data is not None else None
     if data_refusal:
         return BidDecision.no(data_refusal)
-    too_big = need.shortfall(capacity.total)
-    if too_big:
-        return BidDecision.no(f"job needs more than this node has: {too_big[0]}")
     if need.fits_in(capacity.available) and capacity.enqueued == 0:
         return YES
     if capacity.queue_room > 0:

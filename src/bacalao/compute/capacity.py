@@ -3,7 +3,8 @@
 An execution holds its resources from the moment its bid is accepted until
 it ends, however it ends. When they are not free right away, an accepted
 execution waits in a bounded FIFO queue (Bacalhau's executor buffer) and
-starts as soon as earlier ones release enough.
+starts as soon as earlier ones release enough. A node that is stopping
+`close()`s its capacity: it bids on nothing more.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class CapacitySnapshot:
     running: int
     enqueued: int
     queue_room: int
+    closed: bool = False  # the node is shutting down: it takes no new work
 
 
 class Capacity:
@@ -32,6 +34,15 @@ class Capacity:
         self.max_queued = max_queued
         self._held: dict[str, Resources] = {}
         self._queue: OrderedDict[str, Resources] = OrderedDict()
+        self.closed = False
+
+    def close(self) -> None:
+        """Take no new work (the node is stopping); what is held runs on."""
+        self.closed = True
+
+    def busy(self) -> bool:
+        """Whether any execution holds resources or waits in the queue."""
+        return bool(self._held or self._queue)
 
     def available(self) -> Resources:
         used = Resources()
@@ -80,4 +91,5 @@ class Capacity:
             running=len(self._held),
             enqueued=len(self._queue),
             queue_room=max(self.max_queued - len(self._queue), 0),
+            closed=self.closed,
         )

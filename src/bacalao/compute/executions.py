@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-import trio
-
 from ..models.execution import Execution
 from ..models.states import ExecutionStateType
 from ..models.wire import ExecutionUpdate
+from ..threads import SerialWorker
 from .exceptions import ComputeStoreUnavailable
 
 T = TypeVar("T")
@@ -50,8 +48,7 @@ class LocalExecutions:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
-        self._lock = threading.Lock()
-        self._limiter = trio.CapacityLimiter(1)
+        self._worker = SerialWorker()
 
     def close(self) -> None:
         self._db.close()
@@ -61,16 +58,15 @@ class LocalExecutions:
         database or the disk refuses."""
 
         def run() -> T:
-            with self._lock:
-                try:
-                    return fn(*args)
-                except (sqlite3.Error, OSError) as exc:
-                    if self._db.in_transaction:
-                        with contextlib.suppress(sqlite3.Error):
-                            self._db.execute("ROLLBACK")
-                    raise ComputeStoreUnavailable(self.path, str(exc)) from exc
+            try:
+                return fn(*args)
+            except (sqlite3.Error, OSError) as exc:
+                if self._db.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        self._db.execute("ROLLBACK")
+                raise ComputeStoreUnavailable(self.path, str(exc)) from exc
 
-        return await trio.to_thread.run_sync(run, limiter=self._limiter)
+        return await self._worker.run(run)
 
     async def put(self, execution: Execution, requester: str) -> None:
         await self._call(self._put, execution, requester)

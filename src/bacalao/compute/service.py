@@ -11,7 +11,6 @@ change goes back to the requester through the persisted outbox.
 from __future__ import annotations
 
 import logging
-import shutil
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -19,10 +18,10 @@ from pathlib import Path
 
 import trio
 
-from ..config import NodeConfig
 from ..dataplane import DataPlane
-from ..executors.base import ExecutionRequest, Executor, OutputLimits
+from ..executors.base import Executor
 from ..executors.exceptions import ExecutorError
+from ..matching import Offer
 from ..models.execution import Execution, RunCommandResult
 from ..models.ids import is_execution_id
 from ..models.job import SpecConfig
@@ -35,24 +34,25 @@ from ..models.wire import (
     Bid,
     BidCall,
     CancelExecution,
-    ExecutionsAlive,
     ExecutionUpdate,
     LogChunk,
     LogsRequest,
     OpenBid,
 )
 from ..p2p.exceptions import P2PError
-from ..p2p.gossip import Gossip
-from ..p2p.rpc import HandlerError, Rpc
-from ..protocol import ASK_BID, BIDS, CANCEL, EXECUTIONS_ALIVE, LOGS, OPEN_BID
-from ..publishers.base import PublishRequest
+from ..p2p.interfaces import Calls, Subscriptions
+from ..p2p.rpc import HandlerError
+from ..protocol import ASK_BID, BIDS, CANCEL, LOGS, OPEN_BID
 from ..publishers.exceptions import PublishError
 from ..storage.exceptions import StorageError
-from .bidder import Offer, decide
+from .bidder import decide
 from .capacity import Capacity
 from .exceptions import ComputeStoreUnavailable
 from .executions import LocalExecutions
+from .leases import LeaseKeeper
 from .logs import read_logs
+from .runner import run_execution
+from .settings import ComputeSettings
 from .updates import UpdateSender
 
 log = logging.getLogger(__name__)
@@ -82,33 +82,31 @@ class Compute:
     def __init__(
         self,
         node_id: str,
-        config: NodeConfig,
-        rpc: Rpc,
+        settings: ComputeSettings,
+        calls: Calls,
         executors: dict[str, Executor],
         store: LocalExecutions,
         capacity: Capacity,
         *,
-        api_base: Callable[[], str],
         on_capacity_change: Callable[[], None],
         node_info: Callable[[], NodeInfo],
-        gossip: Gossip,
+        gossip: Subscriptions,
         data: DataPlane,
     ) -> None:
         self.node_id = node_id
-        self.rpc = rpc
+        self.settings = settings
+        self.calls = calls
         self.gossip = gossip
         self._node_info = node_info
-        self.config = config
         self.executors = executors
         self.store = store
         self.capacity = capacity
-        self.sender = UpdateSender(store, rpc)
-        self._api_base = api_base
+        self.sender = UpdateSender(store, calls)
         self._on_capacity_change = on_capacity_change
         self._local: dict[str, _Local] = {}
         # recent answers, so a repeated ask gets the same one (bounded)
         self._answers: OrderedDict[str, Bid] = OrderedDict()
-        self._results_root = config.repo / "executions"
+        self._results_root = settings.repo / "executions"
         self.refused_asks = 0  # requests refused for who sent them
         self._nursery: trio.Nursery | None = None
         self.data = data
@@ -116,11 +114,15 @@ class Compute:
             engines=frozenset(executors),
             storage=frozenset(data.sources.types),
             publishers=frozenset(data.publishers.types),
-            data=data,
+            networks=settings.network_modes,
+            labels=settings.labels,
         )
-        rpc.register(ASK_BID, self._on_ask_bid)
-        rpc.register(CANCEL, self._on_cancel)
-        rpc.register_stream(LOGS, self._on_logs)
+        self.leases = LeaseKeeper(
+            calls,
+            settings.execution_lease_interval,
+            held=lambda: [(i, local.requester) for i, local in self._local.items()],
+            cancel=self._cancel_ended,
+        )
 
     @property
     def running_count(self) -> int:
@@ -146,9 +148,12 @@ class Compute:
     async def _serve(self, task_status: trio.TaskStatus[None]) -> None:
         async with trio.open_nursery() as nursery:
             self._nursery = nursery
+            self.calls.register(ASK_BID, self._on_ask_bid)
+            self.calls.register(CANCEL, self._on_cancel)
+            self.calls.register_stream(LOGS, self._on_logs)
             await nursery.start(self.sender.run)
             await nursery.start(self.gossip.serve, BIDS, self._on_bid_call)
-            nursery.start_soon(self._renew_leases)
+            nursery.start_soon(self.leases.run)
             await self._report_interrupted()
             for executor in self.executors.values():
                 await executor.cleanup()
@@ -174,14 +179,15 @@ class Compute:
         need = job.task.Resources.parsed(DEFAULT_NEED)
         executor = self.executors.get(job.task.Engine.Type.lower())
         refusal = executor.refuse(job) if executor is not None else None
-        if decide(job, need, self.offer, self.capacity.snapshot(), refusal).accept:
+        snapshot = self.capacity.snapshot()
+        if decide(job, need, self.offer, snapshot, refusal, self.data).accept:
             assert self._nursery is not None
             self._nursery.start_soon(self._answer_call, call)
 
     async def _answer_call(self, call: BidCall) -> None:
         answer = OpenBid(JobID=call.Job.ID, Info=self._node_info())
         try:
-            await self.rpc.call(call.RequesterID, OPEN_BID, answer, timeout=5)
+            await self.calls.call(call.RequesterID, OPEN_BID, answer, timeout=5)
         except P2PError as exc:
             log.debug("could not answer the open call for %s: %s", call.Job.ID, exc)
 
@@ -203,7 +209,8 @@ class Compute:
         need = job.task.Resources.parsed(DEFAULT_NEED)
         executor = self.executors.get(job.task.Engine.Type.lower())
         refusal = executor.refuse(job) if executor is not None else None
-        decision = decide(job, need, self.offer, self.capacity.snapshot(), refusal)
+        snapshot = self.capacity.snapshot()
+        decision = decide(job, need, self.offer, snapshot, refusal, self.data)
         bid = Bid(
             ExecutionID=execution.ID,
             Accepted=decision.accept,
@@ -233,7 +240,7 @@ class Compute:
 
     def _ask_refusal(self, peer: str, request: AskBid) -> str | None:
         """Why this node takes no work from `peer` for `request`, if so."""
-        allowed = self.config.allowed_requesters
+        allowed = self.settings.allowed_requesters
         if allowed and peer not in allowed:
             return "this compute node takes work only from its allowed requesters"
         if request.RequesterID and request.RequesterID != peer:
@@ -306,46 +313,15 @@ class Compute:
             return True
         return await self.store.requester_of(execution_id) is not None
 
-    # -- leases ----------------------------------------------------------
-
-    async def _renew_leases(self) -> None:
-        """Tell each requester, every lease interval, which of its executions
-        this node still holds: a requester that stops hearing of one fails it
-        and places it again. Executions the requester says have ended are
-        cancelled here (their cancel was lost)."""
-        while True:
-            await trio.sleep(self.config.execution_lease_interval)
-            by_requester: dict[str, list[str]] = {}
-            for execution_id, local in self._local.items():
-                by_requester.setdefault(local.requester, []).append(execution_id)
-            for requester, ids in by_requester.items():
-                assert self._nursery is not None
-                self._nursery.start_soon(self._renew, requester, ids)
-
-    async def _renew(self, requester: str, ids: list[str]) -> None:
-        request = ExecutionsAlive(ExecutionIDs=ids[: ExecutionsAlive.LIMIT])
-        try:
-            answer = await self.rpc.call(
-                requester,
-                EXECUTIONS_ALIVE,
-                request,
-                timeout=self.config.execution_lease_interval,
+    async def _cancel_ended(self, execution_id: str, requester: str) -> None:
+        """The requester says it has ended `execution_id`: stop it here."""
+        local = self._local.get(execution_id)
+        if local is not None and local.requester == requester:
+            reason = "the requester has ended it"
+            request = CancelExecution(
+                ExecutionID=execution_id, JobID=local.execution.JobID, Reason=reason
             )
-        except P2PError as exc:
-            log.debug("lease renewal to %s failed: %s", requester, exc)
-            return
-        for execution_id in answer.Ended:
-            local = self._local.get(execution_id)
-            if local is not None and local.requester == requester:
-                log.info("%s ended on its requester; cancelling it", execution_id)
-                await self._on_cancel(
-                    requester,
-                    CancelExecution(
-                        ExecutionID=execution_id,
-                        JobID=local.execution.JobID,
-                        Reason="the requester has ended it",
-                    ),
-                )
+            await self._on_cancel(requester, request)
 
     # -- running ---------------------------------------------------------
 
@@ -399,50 +375,14 @@ class Compute:
             await self._report(local.execution, local.requester, E.Running)
 
     async def _run(self, local: _Local) -> tuple[RunCommandResult, SpecConfig]:
-        execution = local.execution
-        job = execution.Job
-        assert job is not None
-        results = self.results_dir(execution.ID)
-        work = self.config.repo / "work" / execution.ID
-        await trio.to_thread.run_sync(
-            lambda: results.mkdir(parents=True, exist_ok=True)
+        return await run_execution(
+            local.execution,
+            local.need,
+            executors=self.executors,
+            data=self.data,
+            settings=self.settings,
+            node_id=self.node_id,
         )
-        try:
-            inputs = await self.data.sources.stage(job.task.InputSources, work)
-            timeouts = job.task.Timeouts
-            request = ExecutionRequest(
-                execution_id=execution.ID,
-                job=job,
-                results_dir=results,
-                inputs=inputs,
-                resources=local.need,
-                timeout=float(
-                    timeouts.ExecutionTimeout
-                    or timeouts.TotalTimeout
-                    or self.config.default_execution_timeout
-                ),
-                limits=OutputLimits(
-                    output_bytes=self.config.output_cap_bytes,
-                    log_bytes=self.config.log_cap_bytes,
-                ),
-            )
-            executor = self.executors[job.task.Engine.Type.lower()]
-            result = await executor.run(request)
-            published = await self.data.publishers.publish(
-                PublishRequest(
-                    spec=job.task.Publisher,
-                    results_dir=results,
-                    scratch=work / "publish",
-                    execution_id=execution.ID,
-                    job_id=execution.JobID,
-                    node_id=self.node_id,
-                )
-            )
-        finally:
-            await trio.to_thread.run_sync(
-                lambda: shutil.rmtree(work, ignore_errors=True)
-            )
-        return result, published
 
     async def _report(
         self,

@@ -17,7 +17,7 @@ import trio
 
 from ..models.wire import ExecutionUpdate, ExecutionUpdates
 from ..p2p.exceptions import RemoteError
-from ..p2p.rpc import Rpc
+from ..p2p.interfaces import Calls
 from ..protocol import EXECUTION_UPDATES
 from .exceptions import ComputeStoreUnavailable
 from .executions import LocalExecutions
@@ -34,7 +34,7 @@ RETRY_CLEAN = 5.0
 class UpdateSender:
     """Sends execution updates from the outbox to their requesters."""
 
-    def __init__(self, store: LocalExecutions, rpc: Rpc) -> None:
+    def __init__(self, store: LocalExecutions, rpc: Calls) -> None:
         self._store = store
         self._rpc = rpc
         self._queues: dict[

@@ -8,11 +8,11 @@ them from worker threads, one at a time.
 from __future__ import annotations
 
 import sqlite3
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..threads import SerialWorker
 from .cid import CID
 
 SCHEMA = """
@@ -40,14 +40,16 @@ class Pins:
         self._db = sqlite3.connect(str(path), check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(SCHEMA)
-        self._lock = threading.Lock()
+        self._worker = SerialWorker()
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._worker.run_blocking(self._db.close)
 
     def add(self, cid: CID, name: str = "") -> None:
-        with self._lock, self._db:
+        self._worker.run_blocking(self._add, cid, name)
+
+    def _add(self, cid: CID, name: str) -> None:
+        with self._db:
             self._db.execute(
                 "INSERT INTO pins VALUES (?, ?, ?) ON CONFLICT(cid) DO UPDATE "
                 "SET name = excluded.name WHERE excluded.name != ''",
@@ -56,13 +58,18 @@ class Pins:
 
     def remove(self, cid: CID) -> bool:
         """Unpin `cid`; False if it was not pinned."""
-        with self._lock, self._db:
+        return self._worker.run_blocking(self._remove, cid)
+
+    def _remove(self, cid: CID) -> bool:
+        with self._db:
             cursor = self._db.execute("DELETE FROM pins WHERE cid = ?", (str(cid),))
         return cursor.rowcount > 0
 
+    def _rows(self) -> list[tuple[str, str, float]]:
+        return self._db.execute(
+            "SELECT cid, name, created FROM pins ORDER BY created, cid"
+        ).fetchall()
+
     def list(self) -> list[Pin]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT cid, name, created FROM pins ORDER BY created, cid"
-            ).fetchall()
+        rows = self._worker.run_blocking(self._rows)
         return [Pin(CID.parse(cid), name, created) for cid, name, created in rows]

@@ -111,6 +111,51 @@ class GetJobResponse(WireModel):
         return data
 
 
+class ListJobVersionsResponse(ListResponse):
+    """Every version of a job, oldest first (`GET .../jobs/{id}/versions`)."""
+
+    Items: list[_Job] = Field(default_factory=list)
+
+    _lists = field_validator("Items", mode="before")(_none_is_empty)
+
+
+class DiffJobRequest(WireModel):
+    """Body of `PUT /api/v1/orchestrator/jobs/diff`: a spec to compare with
+    the stored job of its name."""
+
+    Job: _Job
+    Namespace: str = ""  # Bacalhau's BaseRequest; accepted, not used
+
+
+class DiffJobResponse(WireModel):
+    """A unified diff from the stored job to the spec ("" if the same)."""
+
+    Diff: str = ""
+    Warnings: list[str] = Field(default_factory=list)
+
+    _lists = field_validator("Warnings", mode="before")(_none_is_empty)
+    _text = field_validator("Diff", mode="before")(_none_is_text)
+
+
+class RerunJobRequest(WireModel):
+    """Body of `PUT .../jobs/{id}/rerun`; `JobVersion` 0 is the latest."""
+
+    JobVersion: int = Field(0, ge=0)
+    Reason: str = ""
+    Namespace: str = ""
+
+
+class RerunJobResponse(WireModel):
+    """The job rerun, the version the rerun made, and its evaluation."""
+
+    EvaluationID: str = ""
+    JobID: str
+    JobVersion: int
+    Warnings: list[str] = Field(default_factory=list)
+
+    _lists = field_validator("Warnings", mode="before")(_none_is_empty)
+
+
 class StopJobRequest(WireModel):
     """Body of `DELETE /api/v1/orchestrator/jobs/{id}`; the key is lowercase."""
 
@@ -204,6 +249,8 @@ class APIError(WireModel):
 
 __all__ = [
     "APIError",
+    "DiffJobRequest",
+    "DiffJobResponse",
     "ExecutionLog",
     "GetJobResponse",
     "GetNodeResponse",
@@ -211,12 +258,15 @@ __all__ = [
     "ListJobExecutionsResponse",
     "ListJobHistoryResponse",
     "ListJobResultsResponse",
+    "ListJobVersionsResponse",
     "ListJobsResponse",
     "ListNodesResponse",
     "ListResponse",
     "LogStreamMessage",
     "PutJobRequest",
     "PutJobResponse",
+    "RerunJobRequest",
+    "RerunJobResponse",
     "StopJobRequest",
     "StopJobResponse",
 ]

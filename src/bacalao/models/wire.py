@@ -79,6 +79,9 @@ class BidCall(WireModel):
     Job: Job
 
 
+_Job = Job  # `JobSnapshot.Job` hides the name in the class body
+
+
 class JobSnapshot(WireModel):
     """Everything the shared view holds of one job, versioned by Revision."""
 
@@ -86,6 +89,9 @@ class JobSnapshot(WireModel):
     Job: Job
     Executions: list[Execution] = Field(default_factory=list)
     History: list[JobHistory] = Field(default_factory=list)
+    # earlier versions of the job, oldest first: sent by state sync (not
+    # gossip), so a replica that missed a version while it lasted gets it
+    Versions: list[_Job] = Field(default_factory=list)
 
 
 class JobEvents(WireModel):

@@ -35,6 +35,7 @@ from collections.abc import Callable
 
 import trio
 
+from ..jobstore import JobStore, StorageUnavailable, StoreError
 from ..models.execution import RunCommandResult
 from ..models.history import JobHistory
 from ..models.ids import bound_job_id
@@ -47,9 +48,7 @@ from ..models.wire import (
     SyncRequest,
     SyncResponse,
 )
-from ..orchestrator.exceptions import StorageUnavailable, StoreError
 from ..orchestrator.record import JobRecord
-from ..orchestrator.store import JobStore
 from ..p2p.exceptions import P2PError
 from ..p2p.gossip import Gossip
 from ..p2p.rpc import HandlerError, Rpc
@@ -104,10 +103,16 @@ class SharedView:
         """Queue a snapshot of `record` for publishing."""
         if record.job.ID not in self._spec_bytes:  # measured once per job
             self._spec_bytes[record.job.ID] = len(record.job.model_dump_json())
+        executions = {e.ID: e.model_copy() for e in record.executions.values()}
+        replaced = self._dirty.get(record.job.ID)
+        if replaced is not None:
+            # a new version's record no longer holds the old version's
+            # executions: keep the last changes to those it coalesces over
+            executions = {e.ID: e for e in replaced.Executions} | executions
         self._dirty[record.job.ID] = JobSnapshot(
             RequesterID=self.node_id,
             Job=record.job.model_copy(),
-            Executions=[e.model_copy() for e in record.executions.values()],
+            Executions=list(executions.values()),
         )
         self._wake.set()
 
@@ -242,14 +247,10 @@ class SharedView:
 
     async def _on_sync(self, _peer: str, request: SyncRequest) -> SyncResponse:
         if request.JobIDs:
-            jobs = await self.store.call(
-                self.store.sync.owned_snapshots, request.JobIDs
-            )
+            jobs = await self.store.owned_snapshots(request.JobIDs)
             more = False
         else:
-            jobs, more = await self.store.call(
-                self.store.sync.owned_jobs_since, request.Since, request.Limit
-            )
+            jobs, more = await self.store.owned_jobs_since(request.Since, request.Limit)
         light = [fit(s.model_copy(update={"History": []})) for s in jobs]
         page: list[JobSnapshot] = []
         size = 0
@@ -266,7 +267,7 @@ class SharedView:
         return SyncResponse(Jobs=page, More=more)
 
     async def _on_history(self, _peer: str, request: HistoryRequest) -> HistoryResponse:
-        owner = await self.store.call(self.store.sync.requester_of, request.JobID)
+        owner = await self.store.requester_of(request.JobID)
         if owner != self.node_id:
             raise HandlerError("not_found", f"{request.JobID} is not owned here")
         return HistoryResponse(Items=await self.store.history(request.JobID))
@@ -274,7 +275,7 @@ class SharedView:
     async def history(self, job_id: str) -> list[JobHistory]:
         """A job's history, from its owner (or what this node has, if the
         owner cannot be reached)."""
-        owner = await self.store.call(self.store.sync.requester_of, job_id)
+        owner = await self.store.requester_of(job_id)
         if owner is not None and owner != self.node_id:
             try:
                 answer = await self.rpc.call(
@@ -331,6 +332,8 @@ def snapshot_refusal(snap: JobSnapshot, sender: str) -> str | None:
         return f"it holds executions of other jobs than {job.ID}"
     if any(h.JobID != job.ID for h in snap.History):
         return f"it holds history of other jobs than {job.ID}"
+    if any(v.ID != job.ID or v.Version >= job.Version for v in snap.Versions):
+        return f"it holds versions of other jobs than {job.ID}, or later ones"
     return None
 
 

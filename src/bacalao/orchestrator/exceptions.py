@@ -2,17 +2,16 @@
 
 OrchestratorError
  ├─ InvalidJob        the submitted spec is wrong; names the field  (400)
+ ├─ NothingChanged    a spec under an existing name changes nothing (400)
  ├─ JobNotFound       no job has that ID or ID prefix               (404)
  ├─ AmbiguousJobID    a prefix matches several jobs                 (400)
  ├─ NodeNotFound      no node has that ID or ID prefix              (404)
  ├─ NotFound          some other thing asked for does not exist     (404)
  ├─ Unavailable       the node that holds it cannot be reached      (503)
- │   └─ StorageUnavailable  this node cannot write its store (disk
- │                          full, I/O error); it retries and resumes (503)
  └─ InvalidJobState   the job cannot do that in its state           (409)
-StoreError            (not an API error) a change the store refused for
-                      what it holds, not for the disk: only that change
-                      fails
+
+The job store's own errors (`bacalao.jobstore.exceptions`) pass through
+the orchestrator unchanged; the API answers `StorageUnavailable` with 503.
 """
 
 from __future__ import annotations
@@ -41,6 +40,23 @@ class InvalidJob(OrchestratorError):
         super().__init__(f"invalid job spec: {where}{reason}", hint=hint)
         self.field = field
         self.reason = reason
+
+
+class NothingChanged(OrchestratorError):
+    """Raised when a spec submitted under an existing job's name is the same
+    as that job's spec (and not forced): it would make an identical version."""
+
+    code = "BadRequest"
+    status = 400
+
+    def __init__(self, name: str, job_id: str) -> None:
+        super().__init__(
+            f"no changes detected for new job spec. Job Name: '{name}', "
+            f"Job Id: '{job_id}'",
+            hint="use the --force flag (Force in the API) to run it again anyway, "
+            f"or `job rerun {job_id}`",
+        )
+        self.job_id = job_id
 
 
 class JobNotFound(OrchestratorError):
@@ -80,27 +96,6 @@ class NotFound(OrchestratorError):
 class Unavailable(OrchestratorError):
     code = "ServiceUnavailable"
     status = 503
-
-
-class StorageUnavailable(Unavailable):
-    """Raised when the job store cannot be written (disk full, I/O error).
-
-    Transient: whoever holds the change retries it; new work is refused
-    with this message until a write succeeds again.
-    """
-
-    def __init__(self, path: str, cause: str) -> None:
-        super().__init__(
-            f"this node cannot write its job store {path}: {cause}",
-            hint="free disk space (or fix the disk) on the node; it resumes by "
-            "itself, nothing already stored is lost",
-        )
-        self.cause = cause
-
-
-class StoreError(Exception):
-    """Raised when the store refuses one change for its content (a bug, or
-    data that cannot be encoded); other changes in the same batch still land."""
 
 
 class InvalidJobState(OrchestratorError):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from ..jobstore import Change
 from ..models.execution import Execution, RunCommandResult
 from ..models.history import Event, JobHistory, JobHistoryType, StateChange
 from ..models.ids import new_execution_id, now_ns, short_node_id
@@ -21,7 +22,6 @@ from ..models.states import (
     JobStateType,
     State,
 )
-from .store import Change
 
 E = ExecutionStateType
 
@@ -64,7 +64,18 @@ class JobRecord:
     # not persisted: a resumed job gives every execution a fresh lease)
     alive_at: dict[str, float] = field(default_factory=dict)
     checked_at: float = -math.inf  # when the timer checks last ran
+    # the version that replaces this one (a new spec under the job's name,
+    # or a rerun): this version's task ends, its executions are cancelled
+    superseded_by: int = 0
     _change: Change = field(default_factory=Change)
+
+    def __post_init__(self) -> None:
+        # executions of earlier versions ended with them; they stay stored
+        self.executions = {
+            key: e
+            for key, e in self.executions.items()
+            if e.JobVersion in (0, self.job.Version)
+        }
 
     @property
     def state(self) -> JobStateType:
@@ -72,7 +83,17 @@ class JobRecord:
 
     @property
     def terminal(self) -> bool:
-        return self.state.terminal
+        """Whether this version of the job has ended (or been superseded)."""
+        return self.state.terminal or self.superseded_by > 0
+
+    def ending(self) -> str:
+        """Why the executions left when this version ends are cancelled."""
+        if self.superseded_by:
+            return f"job updated to version {self.superseded_by}"
+        reason = f"job {self.state.name.lower()}"
+        if self.job.State.Message:
+            reason += f": {self.job.State.Message}"
+        return reason
 
     # -- reading ---------------------------------------------------------
 

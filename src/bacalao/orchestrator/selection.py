@@ -1,5 +1,8 @@
 """Placement: which nodes can run a job, best first, and why the rest cannot.
 
+Whether one node can run a job at all is `matching.mismatch`, the rule the
+compute nodes bid by; this module adds liveness, approval and the order.
+
 Pure functions over frozen `NodeView` snapshots: no I/O, no clock. The
 scheduler calls `rank_nodes`; when it returns no candidates,
 `Ranking.explain()` says which requirement no node met and how many nodes
@@ -13,46 +16,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from ..models.job import Job, LabelSelectorRequirement
-from ..models.resources import Resources
-from ..models.selectors import format_requirement, requirement_matches
+from ..matching import Offer, Requirements, mismatch
 from ..network.nodes import NodeView
-from ..storage.base import lower_params
-
-
-@dataclass(frozen=True)
-class Requirements:
-    """What a node must offer to run a job's task."""
-
-    engine: str
-    publisher: str
-    storage: frozenset[str]
-    network: str
-    resources: Resources
-    constraints: tuple[LabelSelectorRequirement, ...]
-    cids: frozenset[str] = frozenset()  # IPFS inputs: holders rank first
-
-    @classmethod
-    def of(cls, job: Job, resources: Resources) -> Requirements:
-        task = job.task
-        return cls(
-            engine=task.Engine.Type.lower(),
-            publisher=task.Publisher.Type,
-            storage=frozenset(i.Source.Type for i in task.InputSources),
-            network=task.Network.Type,
-            resources=resources,
-            constraints=tuple(job.Constraints),
-            cids=frozenset(_input_cids(job)),
-        )
-
-
-def _input_cids(job: Job) -> list[str]:
-    cids = []
-    for source in job.task.InputSources:
-        cid = lower_params(source.Source.Params).get("cid")
-        if source.Source.Type == "ipfs" and isinstance(cid, str):
-            cids.append(cid)
-    return cids
 
 
 def held_inputs(node: NodeView, need: Requirements) -> list[str]:
@@ -81,30 +46,16 @@ class Ranking:
 
 
 def refusal(node: NodeView, need: Requirements) -> str | None:
-    """Why `node` cannot run a job with `need`, or None if it can."""
-    compute = node.info.ComputeNodeInfo
-    if compute is None:
+    """Why `node` cannot run a job with `need` now, or None if it can."""
+    offer = Offer.of(node.info)
+    if offer is None:
         return "are not compute nodes"
     if not node.approved:
         return "are not approved (bacalao node approve ID)"
     if not node.connected:
         return "disconnected"
-    if need.engine not in compute.ExecutionEngines:
-        return f"do not support engine {need.engine!r}"
-    if need.publisher and need.publisher not in compute.Publishers:
-        return f"do not support publisher {need.publisher!r}"
-    missing = sorted(need.storage - set(compute.StorageSources))
-    if missing:
-        return f"do not support input source {missing[0]!r}"
-    if compute.NetworkTypes and need.network not in compute.NetworkTypes:
-        return f"do not allow network {need.network!r}"
-    for constraint in need.constraints:
-        if not requirement_matches(constraint, node.info.Labels):
-            return f"do not match constraint {format_requirement(constraint)!r}"
-    short = need.resources.shortfall(compute.MaxCapacity)
-    if short:
-        return f"are too small ({short[0].split(' (')[0]})"
-    return None
+    found = mismatch(need, offer)
+    return found.of_nodes if found else None
 
 
 def rank_nodes(

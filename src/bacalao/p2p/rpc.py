@@ -80,6 +80,9 @@ class Rpc:
         self._nursery: trio.Nursery | None = None
         serve_channels(host, self._dispatch)
         self._streams: dict[str, Callable[[str, Any], AsyncIterator[BaseModel]]] = {}
+        # until the node has registered every handler, a method it does not
+        # serve yet is "unavailable" (try again), not unknown (give up)
+        self._all_registered = False
 
     def register(
         self,
@@ -169,6 +172,8 @@ class Rpc:
         method = self._methods.get(name)
         handler = self._local.get(name)
         if method is None or handler is None:
+            if not self._all_registered:
+                return _error("unavailable", "this node is still starting")
             return _error("unknown_method", f"{name} is not served by this node")
         return await _answer_body(method, handler, peer, body)
 
@@ -202,6 +207,11 @@ class Rpc:
                 )
             await trio.sleep(delay)
             delay = min(delay * 2, max_backoff)
+
+    def all_registered(self) -> None:
+        """Every part of the node has registered its handlers: a method not
+        served now is not served by this node at all."""
+        self._all_registered = True
 
     def register_stream(
         self,

@@ -1,37 +1,32 @@
-"""The job store: jobs, executions and history in SQLite.
+"""The job store's SQLite half: schema, transactions, reads and writes.
 
 One store per node holds the jobs this node owns (it is their requester)
 and replicas of every other job in the network (the shared view, fed by
 job-events gossip and state sync). Owned jobs change only through `apply`,
 which writes a job, its executions and the history events that explain
 the change in one transaction. Replicas change only through
-`put_snapshot`, which keeps a snapshot only if it is newer than the one
+`put_snapshots`, which keeps a snapshot only if it is newer than the one
 stored.
 
-`SqliteStore` is synchronous; `JobStore` wraps it so every call runs in
-one worker thread, never on the trio loop.
+`SqliteStore` blocks; use it through `JobStore` (store.py), which runs it
+in one worker thread, never on the trio loop.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import sqlite3
-import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
-
-import trio
+from typing import Any
 
 from ..models.execution import Execution
 from ..models.history import JobHistory
 from ..models.job import Job
 from ..models.wire import JobSnapshot
-from .exceptions import StorageUnavailable, StoreError
-
-T = TypeVar("T")
+from . import versions
+from .exceptions import AmbiguousID, StorageUnavailable, StoreError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -77,15 +72,6 @@ class Change:
     events: list[JobHistory] = field(default_factory=list)
 
 
-class AmbiguousID(LookupError):
-    """An ID prefix that matches more than one job."""
-
-    def __init__(self, prefix: str, candidates: list[str]) -> None:
-        super().__init__(f"{prefix!r} matches several jobs: {', '.join(candidates)}")
-        self.prefix = prefix
-        self.candidates = candidates
-
-
 class SqliteStore:
     """Synchronous SQLite access; use through `JobStore`."""
 
@@ -99,6 +85,7 @@ class SqliteStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        self._db.executescript(versions.SCHEMA)
 
     def close(self) -> None:
         self._db.close()
@@ -154,6 +141,7 @@ class SqliteStore:
                     self.refused += 1
                     continue
                 self._put_job(snap.Job, snap.RequesterID)
+                versions.put_versions(self._db, snap.Job.ID, snap.Versions)
                 for execution in snap.Executions:
                     self._put_execution(execution)
                 for event in snap.History:
@@ -179,6 +167,8 @@ class SqliteStore:
         return row is None or (job.Revision, job.ModifyTime) > (row[0], row[1])
 
     def _put_job(self, job: Job, requester: str) -> None:
+        if job.Version > 1:
+            versions.keep_outgoing_version(self._db, job)
         self._db.execute(
             "INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -220,6 +210,19 @@ class SqliteStore:
             "SELECT body FROM jobs WHERE id = ?", (job_id,)
         ).fetchone()
         return Job.model_validate_json(row[0]) if row else None
+
+    def versions(self, job_id: str) -> list[Job]:
+        """Every version of the job kept here, oldest first (none if unknown)."""
+        job = self.get_job(job_id)
+        if job is None:
+            return []
+        return [*versions.earlier_versions(self._db, job_id), job]
+
+    def jobs_named(self, name: str, namespace: str) -> list[Job]:
+        """Jobs called `name` in `namespace`, newest first (names are unique
+        per namespace; more than one is an old store, or a race between two
+        requesters)."""
+        return versions.jobs_named(self._db, name, namespace)
 
     def resolve_id(self, prefix: str) -> str | None:
         """The full job ID starting with `prefix`; `AmbiguousID` if several."""
@@ -304,6 +307,7 @@ class SqliteStore:
             Job=job,
             Executions=self.executions(job_id),
             History=self.history(job_id),
+            Versions=versions.earlier_versions(self._db, job_id),
         )
 
     def owned_jobs_since(
@@ -403,94 +407,3 @@ def _is_storage_fault(exc: sqlite3.Error) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and any(
         fault in text for fault in _STORAGE_FAULTS
     )
-
-
-@dataclass
-class _Pending:
-    changes: Sequence[Change]
-    done: trio.Event = field(default_factory=trio.Event)
-    error: BaseException | None = None
-
-
-class JobStore:
-    """The async face of `SqliteStore`: each call runs in one worker thread.
-
-    Writes are group-committed: changes that arrive while a write is under
-    way go to disk together in the next transaction, so a burst of jobs
-    costs a few thread hops and commits, not one per change.
-    """
-
-    def __init__(self, store: SqliteStore) -> None:
-        self.sync = store
-        self._limiter = trio.CapacityLimiter(1)
-        self._lock = threading.Lock()
-        self._queue: list[_Pending] = []
-        self._writing = False
-
-    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        def run() -> T:
-            with self._lock:
-                return fn(*args, **kwargs)
-
-        return await trio.to_thread.run_sync(run, limiter=self._limiter)
-
-    async def apply(self, *changes: Change) -> None:
-        """Persist `changes` (in one transaction with whatever else is queued)."""
-        mine = _Pending(changes)
-        self._queue.append(mine)
-        if not self._writing:
-            await self._write_queued()
-        await mine.done.wait()
-        if mine.error is not None:
-            raise mine.error
-
-    async def _write_queued(self) -> None:
-        self._writing = True
-        try:
-            # shielded: a cancelled caller must not strand the others' writes
-            with trio.CancelScope(shield=True):
-                while self._queue:
-                    batch, self._queue = self._queue, []
-                    await self._write_batch(batch)
-        finally:
-            self._writing = False
-
-    async def _write_batch(self, batch: list[_Pending]) -> None:
-        """One transaction for the batch; if its content is refused, each
-        change again on its own, so only the faulty one fails."""
-        everything = [c for pending in batch for c in pending.changes]
-        try:
-            await self.call(self.sync.apply, everything)
-        except StoreError as exc:
-            if len(batch) == 1:
-                batch[0].error = exc
-            else:
-                for pending in batch:
-                    await self._write_batch([pending])
-        except Exception as exc:  # StorageUnavailable: nothing could be written
-            for pending in batch:
-                pending.error = exc
-        for pending in batch:
-            pending.done.set()
-
-    async def put_snapshots(self, snapshots: list[JobSnapshot]) -> list[str]:
-        return await self.call(self.sync.put_snapshots, snapshots)
-
-    async def get_job(self, job_id: str) -> Job | None:
-        return await self.call(self.sync.get_job, job_id)
-
-    async def resolve_id(self, prefix: str) -> str | None:
-        return await self.call(self.sync.resolve_id, prefix)
-
-    async def executions(self, job_id: str) -> list[Execution]:
-        return await self.call(self.sync.executions, job_id)
-
-    async def history(self, job_id: str) -> list[JobHistory]:
-        return await self.call(self.sync.history, job_id)
-
-    async def snapshot(self, job_id: str) -> JobSnapshot | None:
-        return await self.call(self.sync.snapshot, job_id)
-
-
-def labels_json(labels: dict[str, str]) -> str:
-    return json.dumps(labels, sort_keys=True)
