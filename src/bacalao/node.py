@@ -125,6 +125,7 @@ class Node:
         self.data = DataPlane(
             DataConfig.from_node(config),
             node_id=self.node_id,
+            api_base=lambda: self.api_url,
             ipfs=self.ipfs,
         )
         self.announcer = Announcer(
