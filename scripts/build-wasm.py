@@ -7,8 +7,8 @@
 Without files, compiles every .wat in examples/wasm; writes NAME.wasm next
 to each source, or into --out DIR. Uses wasmtime's `wat2wasm`.
 
-`--specs` refreshes the modules the job specs of examples/executors carry
-inline: every line of the form
+`--specs` refreshes the modules the job specs of examples/executors and
+examples/specs carry inline: every line of the form
 
     URL: data:application/wasm;base64,<base64> # wasm/NAME.wat
 
@@ -28,7 +28,7 @@ import wasmtime
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "wasm"
-SPECS = ROOT / "examples" / "executors"
+SPECS = (ROOT / "examples" / "executors", ROOT / "examples" / "specs")
 INLINE = re.compile(r"(URL: data:application/wasm;base64,)(\S*)( # (\S+\.wat))$", re.M)
 
 
@@ -52,7 +52,7 @@ def inline_modules(text: str) -> str:
 
 def refresh_specs(check: bool) -> int:
     stale = []
-    for spec in sorted(SPECS.glob("*.yaml")):
+    for spec in sorted(p for folder in SPECS for p in folder.glob("*.yaml")):
         text = spec.read_text()
         fresh = inline_modules(text)
         if fresh != text:

@@ -122,6 +122,30 @@ class NodeConfig(BaseModel):
         return NodeConfig.model_validate(values)
 
 
+REDACTED = "********"
+# settings whose values are secrets; so is any whose name says so (_SECRET_WORDS)
+SECRET_SETTINGS = frozenset({"api_tokens", "swarm_key"})
+_SECRET_WORDS = ("token", "secret", "password", "private_key", "access_key")
+
+
+def is_secret(name: str) -> bool:
+    """Whether the setting `name` holds a secret (a file *path* is not one)."""
+    if name.endswith(("_file", "_cert")) or name == "tls_key":
+        return False
+    return name in SECRET_SETTINGS or any(w in name for w in _SECRET_WORDS)
+
+
+def redacted(config: NodeConfig) -> dict[str, Any]:
+    """The settings as JSON data, each secret masked as Bacalhau masks them
+    (a list keeps its length; an unset secret stays unset)."""
+    values: dict[str, Any] = config.model_dump(mode="json")
+    for name, value in values.items():
+        if not is_secret(name) or value in (None, "", []):
+            continue
+        values[name] = [REDACTED] * len(value) if isinstance(value, list) else REDACTED
+    return values
+
+
 def load_config(repo: Path, **flags: Any) -> NodeConfig:
     """Defaults, then `repo/config.yaml`, then BACALAO_* env, then `flags`."""
     import yaml

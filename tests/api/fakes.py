@@ -19,6 +19,7 @@ from typing import Any
 import trio
 
 from bacalao.api.backend import LogLine, Rerun, Submitted
+from bacalao.config import NodeConfig
 from bacalao.events import EventHub, Subscription
 from bacalao.models.execution import Execution, RunCommandResult
 from bacalao.models.history import Event, JobHistory, JobHistoryType
@@ -132,6 +133,12 @@ class FakeBackend:
         self.results_root: Path | None = None
         self.api_base = ""
         self.events = EventHub()  # every job change is published here
+        self.config = NodeConfig(
+            repo=Path("/fake/repo"),
+            api_tokens=["t0ken-one", "t0ken-two"],
+            swarm_key="/key/swarm/psk/1.0.0/\n/base16/\n" + "ab" * 32,
+            labels={"region": "eu"},
+        )
         self._clock = 1_700_000_000_000_000_000
 
     # -- helpers for tests ---------------------------------------------
@@ -199,6 +206,9 @@ class FakeBackend:
         return {
             "fake": {"jobs": len(self.jobs), "when": datetime(2026, 1, 1, tzinfo=UTC)}
         }
+
+    def node_config(self) -> NodeConfig:
+        return self.config
 
     async def submit_job(
         self, job: Job, *, warnings: list[str], force: bool = False

@@ -202,3 +202,19 @@ async def test_websocket_route_gets_scope_and_params(backend: FakeBackend) -> No
     assert sent == [{"type": "websocket.accept"}]
     reply = await call(app, "GET", "/test/ws/j-1")
     assert reply.status == 404
+
+
+async def test_agent_config_masks_secrets(api: Api, backend: FakeBackend) -> None:
+    reply = await api("GET", "/api/v1/agent/config")
+    assert reply.status == 200
+    body = reply.json()
+    assert set(body) == {"config"}  # Bacalhau's GetAgentConfigResponse shape
+    config = body["config"]
+    assert config["api_tokens"] == ["********", "********"]
+    assert config["swarm_key"] == "********"
+    assert config["labels"] == {"region": "eu"}
+    assert config["api_port"] == backend.config.api_port
+    assert set(config) == set(backend.config.model_dump())
+    text = reply.body.decode()
+    for secret in (*backend.config.api_tokens, "ab" * 32):
+        assert secret not in text

@@ -35,12 +35,18 @@ CLEAN_ENV: dict[str, str | None] = {
     "BACALAO_TLS": None,
     "BACALAO_CACERT": None,
     "BACALAO_INSECURE": None,
+    "BACALHAU_API_HOST": None,
+    "BACALHAU_API_PORT": None,
+    "BACALHAU_DIR": None,
 }
 
 
-def run_cli(*args: str, input: str | None = None) -> Result:
-    """Invoke `bacalao ARGS...` in-process; never raises (see .exit_code)."""
-    runner = CliRunner(env=CLEAN_ENV)
+def run_cli(
+    *args: str, input: str | None = None, env: dict[str, str] | None = None
+) -> Result:
+    """Invoke `bacalao ARGS...` in-process (with `env` set, BACALAO_* and
+    BACALHAU_* unset); never raises (see .exit_code)."""
+    runner = CliRunner(env={**CLEAN_ENV, **(env or {})})
     return runner.invoke(cli, list(args), input=input, prog_name="bacalao")
 
 

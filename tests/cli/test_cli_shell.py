@@ -10,8 +10,10 @@ from typing import Any
 
 import click
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from bacalao.cli.flags import GoFlagsCommand, rewrite_bool_values
+from bacalao.cli.flags import GoFlagsCommand, rewrite_go_flags
 from bacalao.cli.main import cli
 from bacalao.config import NodeConfig
 
@@ -238,7 +240,7 @@ def test_debug_env_shows_traceback_for_bugs(monkeypatch: pytest.MonkeyPatch) -> 
     assert isinstance(loud.exception, KeyError)
 
 
-# -- Go-style boolean flags -------------------------------------------------
+# -- Go-style (pflag) flags ----------------------------------------------------
 
 
 @click.command(cls=GoFlagsCommand)
@@ -259,20 +261,58 @@ def _probe(**kwargs: Any) -> None:
         (["--id-only=false", "img"], ["img"]),
         (["--id-only=1", "img"], ["--id-only", "img"]),
         (["-e", "--wait=false", "img"], ["-e", "--wait=false", "img"]),
-        (["img", "--wait=false"], ["img", "--wait=false"]),
-        (["--", "--wait=false"], ["--", "--wait=false"]),
+        (["img", "--wait=false"], ["img", "--no-wait"]),
+        (["img", "-e=A=1", "x"], ["img", "-e", "A=1", "x"]),
+        (["--env=A=1"], ["--env=A=1"]),  # click reads long --flag=value itself
+        (["--", "--wait=false", "-e=x"], ["--", "--wait=false", "-e=x"]),
     ],
 )
-def test_rewrite_bool_values(args: list[str], expected: list[str]) -> None:
-    assert rewrite_bool_values(_probe, args) == expected
+def test_rewrite_go_flags(args: list[str], expected: list[str]) -> None:
+    assert rewrite_go_flags(_probe, args) == expected
 
 
 def test_go_flags_command_end_to_end() -> None:
     from click.testing import CliRunner
 
     result = CliRunner().invoke(
-        _probe, ["--wait=false", "-e", "A=1", "img", "--wait=true", "-x"]
+        _probe, ["-e=A=1", "img", "arg", "--wait=false", "--", "--wait=true", "-x"]
     )
     assert result.exit_code == 0, result.output
+    assert "('env', ('A=1',))" in result.stdout
     assert "('wait', False)" in result.stdout
-    assert "('args', ('--wait=true', '-x'))" in result.stdout
+    assert "('args', ('arg', '--wait=true', '-x'))" in result.stdout
+
+
+def test_go_flags_command_refuses_unknown_flags_before_dashes() -> None:
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(_probe, ["img", "ls", "-x"])
+    assert result.exit_code == 2
+    assert (
+        "unknown flag '-x'; arguments of the task that start with - go after `--`"
+        in (result.output)
+    )
+
+
+WORDS = st.lists(
+    st.one_of(
+        st.sampled_from(["--wait=false", "--id-only=true", "-e=A=1", "-e", "--", "x"]),
+        st.text(min_size=1, max_size=8),
+    ),
+    max_size=8,
+)
+
+
+@given(WORDS, WORDS)
+def test_go_flags_never_touch_what_follows_dashes(
+    before: list[str], after: list[str]
+) -> None:
+    # "x": a value for a trailing -e in `before`, so "--" is the separator
+    rewritten = rewrite_go_flags(_probe, [*before, "x", "--", *after])
+    assert rewritten[len(rewritten) - len(after) :] == after
+    assert "--" in rewritten
+
+
+@given(st.lists(st.text().filter(lambda w: not w.startswith("-")), max_size=6))
+def test_go_flags_leave_plain_words_alone(words: list[str]) -> None:
+    assert rewrite_go_flags(_probe, words) == words

@@ -15,21 +15,21 @@ import yaml
 
 from bacalao.api.backend import LogLine
 from bacalao.cli.progress import ProgressPrinter
-from bacalao.models.api import ListJobExecutionsResponse
+from bacalao.models.execution import Execution
 from bacalao.models.job import SpecConfig
 
 from .support import Live, run_cli
 
 SPEC = """\
-name: A Simple Noop Job
+name: noop-greeting
 type: batch
 count: 1
 tasks:
-  - name: My main task
+  - name: main
     engine:
       type: noop
       params:
-        Stdout: Hello Bacalhau!
+        Stdout: hello from a noop task
 """
 
 
@@ -51,9 +51,9 @@ def test_job_run_a_yaml_file(live: Live, tmp_path: Path) -> None:
     result = live("job", "run", str(spec))
     assert result.exit_code == 0, result.output
     job, _ = live.backend.submitted[0]
-    assert (job.Name, job.Tasks[0].Name) == ("A Simple Noop Job", "My main task")
+    assert (job.Name, job.Tasks[0].Name) == ("noop-greeting", "main")
     assert "Job successfully submitted. Job ID: j-" in result.stdout
-    assert "Standard Output:\nHello Bacalhau!" in result.stdout
+    assert "Standard Output:\nhello from a noop task" in result.stdout
     assert "\tbacalao job executions j-" in result.stdout
 
 
@@ -73,10 +73,10 @@ def test_job_run_dry_run_prints_the_spec(live: Live, tmp_path: Path) -> None:
     result = run_cli("job", "run", "--dry-run", str(spec))
     assert result.exit_code == 0, result.output
     printed = yaml.safe_load(result.stdout)
-    assert printed["Name"] == "A Simple Noop Job"
+    assert printed["Name"] == "noop-greeting"
     assert printed["Tasks"][0]["Engine"] == {
         "Type": "noop",
-        "Params": {"Stdout": "Hello Bacalhau!"},
+        "Params": {"Stdout": "hello from a noop task"},
     }
     assert not live.backend.submitted
 
@@ -142,13 +142,13 @@ def test_job_run_node_details_and_download(live: Live, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "Job Results By Node:" in result.stdout
     assert "Exit code: 0" in result.stdout
-    assert (out / "stdout").read_text() == "Hello Bacalhau!"
+    assert (out / "stdout").read_text() == "hello from a noop task"
     assert "To download the results, execute:" in result.stdout
 
 
 def test_failed_run_exits_non_zero(live: Live, tmp_path: Path) -> None:
     spec = tmp_path / "job.yaml"
-    spec.write_text(SPEC.replace("Stdout: Hello Bacalhau!", "Fail: disk full"))
+    spec.write_text(SPEC.replace("Stdout: hello from a noop task", "Fail: disk full"))
     result = live("job", "run", str(spec))
     assert result.exit_code == 1
     *task_stderr, error = result.stderr.strip().splitlines()
@@ -198,9 +198,8 @@ def test_executions_table_and_json(live: Live) -> None:
     wide = live("job", "executions", "x", "--wide", "--reverse")
     assert second.ID in wide.stdout.splitlines()[1]
     data = live("job", "executions", job.ID[:8], "--output", "json", "--limit", "1")
-    page = ListJobExecutionsResponse.model_validate_json(data.stdout)
-    assert [e.ID for e in page.Items] == [first.ID]
-    assert page.NextToken
+    items = [Execution.model_validate(e) for e in json.loads(data.stdout)]
+    assert [e.ID for e in items] == [first.ID]
 
 
 def test_history_filters(live: Live) -> None:
@@ -224,11 +223,11 @@ def test_history_filters(live: Live) -> None:
     by_node = live("job", "history", job.ID, "--node-id", "n-other", "-o", "json")
     assert by_node.exit_code == 2  # -o is not --output: a usage error
     by_node = live("job", "history", job.ID, "--node-id", "n-other", "--output", "json")
-    assert json.loads(by_node.stdout)["Items"] == []
+    assert json.loads(by_node.stdout) == []
     by_exec = live(
         "job", "history", job.ID, "--execution-id", execution.ID[:6], "--output", "yaml"
     )
-    assert [i["Event"]["Message"] for i in yaml.safe_load(by_exec.stdout)["Items"]] == [
+    assert [i["Event"]["Message"] for i in yaml.safe_load(by_exec.stdout)] == [
         "Running"
     ]
 

@@ -7,8 +7,10 @@ import json
 import pytest
 import yaml
 
-from bacalao.models.api import GetJobResponse, ListJobsResponse, ListNodesResponse
+from bacalao.models.api import GetJobResponse
 from bacalao.models.history import JobHistoryType
+from bacalao.models.job import Job
+from bacalao.models.node import NodeState
 from tests.api.fakes import make_node
 
 from .support import Live, run_cli
@@ -36,14 +38,16 @@ def test_job_list_table(live: Live) -> None:
 def test_job_list_pages_and_says_how(live: Live) -> None:
     ids = [live.backend.add_job().ID for _ in range(3)]
     result = live("job", "list", "--limit", "2")
-    assert "To fetch more records use:" in result.stdout
-    command = result.stdout.strip().splitlines()[-1].strip()
+    assert len(result.stdout.strip().splitlines()) == 3  # the header and 2 jobs
+    assert result.stderr.startswith("\nTo fetch more records use:\n")
+    command = result.stderr.strip().splitlines()[-1].strip()
     assert command.startswith("bacalao job list --limit 2 --next-token ")
     token = command.split()[-1]
     rest = live(
         "job", "list", "--limit", "2", "--next-token", token, "--output", "json"
     )
-    assert [j["ID"] for j in json.loads(rest.stdout)["Items"]] == ids[2:]
+    assert [j["ID"] for j in json.loads(rest.stdout)] == ids[2:]
+    assert rest.stderr == ""
 
 
 def test_job_list_filters_and_order(live: Live) -> None:
@@ -54,16 +58,16 @@ def test_job_list_filters_and_order(live: Live) -> None:
         "job", "list", "--labels", "team=ml", "--order-by", "created_at",
         "--order-reversed", "--output", "json",
     )  # fmt: skip
-    assert [j["ID"] for j in json.loads(result.stdout)["Items"]] == [new.ID, old.ID]
+    assert [j["ID"] for j in json.loads(result.stdout)] == [new.ID, old.ID]
 
 
 @pytest.mark.parametrize("fmt", ["json", "yaml"])
-def test_job_list_structured_output_is_the_api_json(live: Live, fmt: str) -> None:
+def test_job_list_structured_output_is_an_array_of_jobs(live: Live, fmt: str) -> None:
     live.backend.add_job()
     result = live("job", "list", "--output", fmt)
     data = json.loads(result.stdout) if fmt == "json" else yaml.safe_load(result.stdout)
-    assert set(data) == {"NextToken", "Items"}
-    assert ListJobsResponse.model_validate(data).Items[0].Type == "batch"
+    assert isinstance(data, list)
+    assert Job.model_validate(data[0]).Type == "batch"
 
 
 def test_job_list_bad_order_is_one_line(live: Live) -> None:
@@ -164,10 +168,10 @@ def test_node_list_table_and_filters(live: Live) -> None:
     assert len(lines) == 3
     assert "region=eu" in result.stdout
     only = live("node", "list", "--labels", "region=eu", "--output", "json")
-    nodes = ListNodesResponse.model_validate(json.loads(only.stdout)).Nodes
+    nodes = [NodeState.model_validate(n) for n in json.loads(only.stdout)]
     assert [n.Info.NodeID for n in nodes] == ["n-second"]
     ordered = live("node", "list", "--order-by", "available_cpu", "--output", "yaml")
-    assert yaml.safe_load(ordered.stdout)["Nodes"][0]["Info"]["NodeID"]
+    assert yaml.safe_load(ordered.stdout)[0]["Info"]["NodeID"]
 
 
 def test_node_list_bad_order_is_one_line(live: Live) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
+from click.testing import Result
 
 from bacalao.cli.jobspec import JobFlags, build_job, docker_engine
 from bacalao.models.engines import WasmEngineSpec, engine_params
@@ -52,14 +54,111 @@ def test_docker_run_waits_and_prints_output(live: Live) -> None:
     assert params == {"Image": "busybox", "Parameters": ["echo", "hello"]}
 
 
-def test_args_after_image_keep_their_dashes(live: Live) -> None:
-    result = live("docker", "run", "--id-only", "busybox", "ls", "-la", "--color=never")
+def test_args_after_dashes_keep_their_dashes(live: Live) -> None:
+    result = live(
+        "docker", "run", "--id-only", "busybox", "--", "ls", "-la", "--color=never"
+    )
     assert result.exit_code == 0, result.output
     assert submitted(live).task.Engine.Params["Parameters"] == [
         "ls",
         "-la",
         "--color=never",
     ]
+
+
+# -- flags as Bacalhau's CLI reads them (pflag) ------------------------------
+
+
+def params_of(result: Result) -> dict[str, Any]:
+    assert result.exit_code == 0, result.output
+    params: dict[str, Any] = yaml.safe_load(result.stdout)["Tasks"][0]["Engine"][
+        "Params"
+    ]
+    return params
+
+
+def test_flags_after_the_image_are_read_until_dashes() -> None:
+    result = run_cli(
+        "docker", "run", "busybox", "echo x", "--dry-run", "-e", "A=1", "--", "-e", "B"
+    )
+    assert params_of(result)["Parameters"] == ["echo x", "-e", "B"]
+    assert yaml.safe_load(result.stdout)["Tasks"][0]["Env"] == {"A": "1"}
+
+
+def test_an_unknown_flag_before_dashes_is_an_error_naming_it() -> None:
+    result = run_cli("docker", "run", "--dry-run", "busybox", "ls", "--colour")
+    assert result.exit_code == 2
+    assert_one_error_line(
+        result.stderr, "unknown flag '--colour'", "go after `--`", "docker run --help"
+    )
+
+
+def test_short_flags_take_equals_values() -> None:
+    result = run_cli(
+        "docker", "run", "--dry-run", "-p=local", "-e=K=V", "-w=/tmp", "busybox"
+    )
+    assert result.exit_code == 0, result.output
+    task = yaml.safe_load(result.stdout)["Tasks"][0]
+    assert task["Publisher"]["Type"] == "local"
+    assert task["Env"] == {"K": "V"}
+    assert task["Engine"]["Params"]["WorkingDirectory"] == "/tmp"
+
+
+def test_legacy_run_reads_flags_after_the_command_too() -> None:
+    result = run_cli("run", "busybox", "echo hello", "--dry-run")
+    assert params_of(result)["Parameters"] == ["echo", "hello"]
+
+
+def test_wasm_run_reads_flags_after_the_module(tmp_path: Path) -> None:
+    module = tmp_path / "m.wasm"
+    module.write_bytes(WASM)
+    result = run_cli(
+        "wasm", "run", str(module), "a", "--dry-run", "--entry-point=main", "--", "-v"
+    )
+    params = params_of(result)
+    assert (params["Parameters"], params["Entrypoint"]) == (["a", "-v"], "main")
+
+
+def test_wasm_run_file_colon_target(tmp_path: Path) -> None:
+    module = tmp_path / "m.wasm"
+    module.write_bytes(WASM)
+    result = run_cli("wasm", "run", "--dry-run", f"{module}:/app/custom.wasm")
+    assert result.exit_code == 0, result.output
+    task = yaml.safe_load(result.stdout)["Tasks"][0]
+    assert task["Engine"]["Params"]["EntryModule"] == "/app/custom.wasm"
+    assert [i["Target"] for i in task["InputSources"]] == ["/app/custom.wasm"]
+
+
+def test_wasm_run_uri_colon_target() -> None:
+    result = run_cli(
+        "wasm", "run", "--dry-run", "https://example.com/m.wasm:/app/custom.wasm"
+    )
+    assert result.exit_code == 0, result.output
+    task = yaml.safe_load(result.stdout)["Tasks"][0]
+    assert task["Engine"]["Params"]["EntryModule"] == "/app/custom.wasm"
+    source = task["InputSources"][0]
+    assert source["Source"]["Params"]["URL"] == "https://example.com/m.wasm"
+    assert source["Target"] == "/app/custom.wasm"
+
+
+def test_wasm_run_import_module_with_target(tmp_path: Path) -> None:
+    main, lib = tmp_path / "main.wasm", tmp_path / "lib.wasm"
+    for module in (main, lib):
+        module.write_bytes(WASM)
+    result = run_cli(
+        "wasm", "run", "--dry-run", str(main), "--import-modules", f"{lib}:/app/l.wasm"
+    )
+    assert result.exit_code == 0, result.output
+    params = yaml.safe_load(result.stdout)["Tasks"][0]["Engine"]["Params"]
+    assert params["ImportModules"] == ["/app/l.wasm"]
+
+
+def test_wasm_run_relative_target_is_one_line(tmp_path: Path) -> None:
+    module = tmp_path / "m.wasm"
+    module.write_bytes(WASM)
+    result = run_cli("wasm", "run", "--dry-run", f"{module}:custom.wasm")
+    assert result.exit_code == 1
+    assert_one_error_line(result.stderr, "'custom.wasm' is not absolute")
 
 
 def test_flags_land_in_the_job(live: Live) -> None:
@@ -74,7 +173,7 @@ def test_flags_land_in_the_job(live: Live) -> None:
         "-w", "/work", "--entrypoint", "/bin/sh",
         "--network", "http", "--domain", "example.com",
         "-o", "out:/outputs", "-p", "local",
-        "busybox:1.37.0", "-c", "echo hi",
+        "busybox:1.37.0", "--", "-c", "echo hi",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     job = submitted(live)

@@ -1,5 +1,9 @@
 """Routes about the node answering: `/api/v1/agent/*` and the legacy paths.
 
+`/api/v1/agent/config` answers `{"config": {...}}` as Bacalhau's does, with
+the node's effective NodeConfig in it and every secret (API tokens, the
+swarm key) masked.
+
 Legacy (pre-v1.5) paths kept for older clients and health checks:
 `/api/v1/healthz` (disk space), `/api/v1/livez` and `/api/v1/id` (plain
 text), `/api/v1/node_info` (this node's NodeState), `/api/v1/version`
@@ -13,6 +17,7 @@ from functools import partial
 
 import trio
 
+from ..config import redacted
 from ..models.api import IsAliveResponse
 from ..models.node import BuildVersionInfo, NodeInfo, NodeState
 from .backend import Backend
@@ -30,6 +35,10 @@ async def version(backend: Backend, request: Request) -> Response:
 
 async def agent_node(backend: Backend, request: Request) -> Response:
     return json_response(backend.node_info())
+
+
+async def agent_config(backend: Backend, request: Request) -> Response:
+    return json_response({"config": redacted(backend.node_config())})
 
 
 async def debug(backend: Backend, request: Request) -> Response:
@@ -95,6 +104,12 @@ def agent_routes(backend: Backend) -> list[Route]:
             f"{v1}/agent/node",
             partial(agent_node, backend),
             _doc("This node's NodeInfo (flat)", NodeInfo),
+        ),
+        route(
+            "GET",
+            f"{v1}/agent/config",
+            partial(agent_config, backend),
+            _doc("This node's configuration, secrets masked: {config: {...}}", _OBJECT),
         ),
         route(
             "GET",

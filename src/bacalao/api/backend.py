@@ -45,6 +45,7 @@ class LogLine:
 
 
 if TYPE_CHECKING:
+    from ..config import NodeConfig
     from .ipfs import IpfsApi
 
 
@@ -56,6 +57,10 @@ class Backend(Protocol):
     def node_info(self) -> NodeInfo: ...
 
     def debug_info(self) -> dict[str, object]: ...
+
+    def node_config(self) -> NodeConfig:
+        """The node's effective configuration (secrets included)."""
+        ...
 
     async def submit_job(
         self, job: Job, *, warnings: list[str], force: bool = False

@@ -42,6 +42,7 @@ from ..version import build_version
 from .backend import LogLine, Rerun, Submitted
 
 if TYPE_CHECKING:
+    from ..config import NodeConfig
     from ..node import Node
     from ..orchestrator.service import Orchestrator
 
@@ -107,6 +108,9 @@ class NodeBackend:
                 else "",
             },
         }
+
+    def node_config(self) -> NodeConfig:
+        return self._node.config
 
     def _orchestrator(self) -> Orchestrator:
         orchestrator = self._node.orchestrator

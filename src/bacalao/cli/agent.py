@@ -1,12 +1,12 @@
-"""`bacalao agent alive|version|node|debug` and `bacalao id`: about the node
-the CLI talks to (`/api/v1/agent/*`)."""
+"""`bacalao agent alive|version|node|config|debug` and `bacalao id`: about
+the node the CLI talks to (`/api/v1/agent/*`)."""
 
 from __future__ import annotations
 
 import click
 
 from .context import api_options, client_for
-from .output import View, key_values, output_option, render, view_options
+from .output import View, output_option, pretty_option, render, view_options
 
 
 @click.group()
@@ -18,16 +18,17 @@ def agent() -> None:
     "alive",
     epilog="""\b
 Examples:
-  bacalao agent alive
+  bacalao agent alive                 # Status: OK
   bacalao --api-port 1235 agent alive --output json""",
 )
-@view_options()
+@output_option(("yaml", "json"))
+@pretty_option
 @api_options
 @click.pass_context
-def alive(ctx: click.Context, view: View) -> None:
+def alive(ctx: click.Context, output: str, pretty: bool) -> None:
     """Whether the node serves requests (exit status 1 if not)."""
     response = client_for(ctx).alive()
-    view.echo(response, lambda: key_values([("Status", response.Status)]))
+    click.echo(render(response, output, pretty=pretty))
     if not response.is_ready:
         ctx.exit(1)
 
@@ -39,14 +40,20 @@ Examples:
   bacalao agent version
   bacalao agent version --output yaml""",
 )
-@view_options()
+@output_option(("json", "yaml"), optional=True)
+@pretty_option
 @api_options
 @click.pass_context
-def version(ctx: click.Context, view: View) -> None:
-    """The node's version."""
+def version(ctx: click.Context, output: str | None, pretty: bool) -> None:
+    """The node's version (as lines of text unless --output is given)."""
     info = client_for(ctx).version()
-    rows = [[info.GitVersion, info.GitCommit, info.BuildDate.isoformat(), info.GOOS]]
-    view.echo(info, lambda: view.table(("version", "commit", "build date", "os"), rows))
+    if output:
+        click.echo(render(info, output, pretty=pretty))
+        return
+    built = info.BuildDate.strftime("%Y-%m-%d %H:%M:%S %z %Z")
+    click.echo(
+        f"Bacalao {info.GitVersion}\nBuildDate {built}\nGitCommit {info.GitCommit}"
+    )
 
 
 @agent.command(
@@ -66,6 +73,22 @@ def agent_node(ctx: click.Context, view: View) -> None:
 
     info = client_for(ctx).agent_node()
     view.echo(info, lambda: describe_node(NodeState(Info=info)))
+
+
+@agent.command(
+    "config",
+    epilog="""\b
+Examples:
+  bacalao agent config
+  bacalao agent config --output json | jq .api_port""",
+)
+@output_option(("yaml", "json"))
+@pretty_option
+@api_options
+@click.pass_context
+def agent_config(ctx: click.Context, output: str, pretty: bool) -> None:
+    """The node's effective configuration (API tokens and swarm key masked)."""
+    click.echo(render(client_for(ctx).agent_config(), output, pretty=pretty))
 
 
 @agent.command(

@@ -111,7 +111,7 @@ Examples:
   bacalao config list --repo /var/lib/bacalao --output yaml""",
 )
 @_repo_option
-@view_options()
+@view_options(tabular=True)
 def list_config(repo: Path, view: View) -> None:
     """Every setting, its value and where the value comes from."""
     settings = _effective(repo).model_dump(mode="json", exclude=set(FIXED))

@@ -1,6 +1,7 @@
 """Which node the CLI talks to, how, and the client for it.
 
-`--api-host`/`--api-port` (env `BACALAO_API_HOST`/`BACALAO_API_PORT`) are
+`--api-host`/`--api-port` (env `BACALAO_API_HOST`/`BACALAO_API_PORT`, or
+Bacalhau's `BACALHAU_API_HOST`/`BACALHAU_API_PORT` when those are unset) are
 given to the root command or to any client command; the nearest one wins.
 `--api-host` may be a URL (`https://node.example:1234`). `--api-token`,
 `--tls`, `--cacert` and `--insecure` (env `BACALAO_API_TOKEN`,

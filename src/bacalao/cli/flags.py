@@ -1,9 +1,11 @@
 """Flags shared by `docker run` and `wasm run`, named as Bacalhau's CLI names them.
 
-`GoFlagsCommand` also accepts `--flag=true|false` for boolean flags (Go's
-pflag does, so `--wait=false` works as it does with `bacalhau`). Options
-end at the first positional argument (the image or module); everything
-after it belongs to the task, dashes and all.
+`GoFlagsCommand` reads flags as Go's pflag (so `bacalhau`) does: anywhere
+among the arguments until a bare `--` (`docker run busybox echo hi
+--dry-run` is a dry run; an unknown flag before `--` is an error naming it,
+and everything after `--` is the task's, dashes and all); `--flag=true|false`
+for boolean flags (`--wait=false`); `-p=VALUE` as `-p VALUE` for every
+short flag.
 """
 
 from __future__ import annotations
@@ -225,15 +227,15 @@ def parse_go_bool(name: str, value: str, ctx: click.Context | None = None) -> bo
     raise click.UsageError(message, ctx=ctx)
 
 
-def rewrite_bool_values(
+def rewrite_go_flags(
     command: click.Command,
     args: list[str],
     ctx: click.Context | None = None,
     *,
-    interspersed: bool = False,
+    interspersed: bool = True,
 ) -> list[str]:
-    """`--flag=false` -> `--no-flag` (or nothing), up to the first positional
-    (or, `interspersed`, up to `--`)."""
+    """`--flag=false` -> `--no-flag` (or nothing) and `-x=VALUE` -> `-x VALUE`,
+    up to `--` (or, not `interspersed`, up to the first positional)."""
     flags: dict[str, tuple[str, str | None]] = {}
     takes_value: set[str] = set()
     for param in command.params:
@@ -255,6 +257,8 @@ def rewrite_bool_values(
             on, off = flags[name]
             chosen = on if parse_go_bool(name, value, ctx) else off
             out.extend([chosen] if chosen else [])
+        elif sep and name in takes_value and not name.startswith("--"):
+            out.extend([name, value])  # pflag's `-p=local`
         else:
             out.append(arg)
             if arg in takes_value:
@@ -265,19 +269,25 @@ def rewrite_bool_values(
 
 
 class GoFlagsCommand(click.Command):
-    """A command that takes `--flag=true|false` and stops options at a positional."""
+    """A command that reads its flags as pflag does (see the module's doc)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("context_settings", {})
-        kwargs["context_settings"].setdefault("allow_interspersed_args", False)
+        kwargs["context_settings"].setdefault("allow_interspersed_args", True)
         super().__init__(*args, **kwargs)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         interspersed = bool(self.context_settings.get("allow_interspersed_args"))
-        rewritten = rewrite_bool_values(
-            self, list(args), ctx, interspersed=interspersed
-        )
-        return super().parse_args(ctx, rewritten)
+        rewritten = rewrite_go_flags(self, list(args), ctx, interspersed=interspersed)
+        try:
+            return super().parse_args(ctx, rewritten)
+        except click.NoSuchOption as exc:
+            close = sorted(exc.possibilities or ())
+            message = f"unknown flag {exc.option_name!r}"
+            message += f" (did you mean {close[0]}?)" if close else ""
+            if interspersed:
+                message += "; arguments of the task that start with - go after `--`"
+            raise click.NoSuchOption(exc.option_name, message, ctx=ctx) from None
 
 
 __all__ = [
@@ -286,7 +296,7 @@ __all__ = [
     "download_flags",
     "job_flags",
     "parse_go_bool",
-    "rewrite_bool_values",
+    "rewrite_go_flags",
     "runtime_flags",
     "task_flags",
 ]

@@ -148,16 +148,18 @@ def module_source(
     the InputSource that puts it there (None if an --input already does).
 
     `given` is the target of an --input, a URL / storage URI, or a local
-    file (sent inline); `folder` is where a new one goes.
+    file (sent inline), optionally followed by `:TARGET`, the path it lands
+    at (as with Bacalhau's `wasm run`); else it goes into `folder`.
     """
     if any(i["Target"] == given for i in inputs):
         return given, None
+    given, target = _module_target(given)
     if "://" not in given and not Path(given).exists() and _is_cid(given):
         given = f"ipfs://{given}"  # a module added with `bacalao ipfs add`
     parts = urlsplit(given)
     fallback = f"{parts.netloc}.wasm" if parts.scheme == "ipfs" else "module.wasm"
     name = PurePosixPath(parts.path).name or fallback
-    target = str(PurePosixPath(folder) / name)
+    target = target or str(PurePosixPath(folder) / name)
     if "://" in given:
         return target, {
             "Source": _source(given, {}, given),
@@ -165,6 +167,22 @@ def module_source(
             "Target": target,
         }
     return target, inline_module(Path(given), target)
+
+
+def _module_target(given: str) -> tuple[str, str]:
+    """`MODULE:TARGET` split in two (TARGET empty if not given)."""
+    if "://" in given:
+        module, target = _split_target(given)
+    else:
+        path, colon, target = given.partition(":")
+        exists = colon and (Path(path).is_file() or _is_cid(path))
+        module, target = (path, target) if exists else (given, "")
+    if target and not target.startswith("/"):
+        raise CliError(
+            f"invalid module {given!r}: target {target!r} is not absolute",
+            "e.g. main.wasm:/app/main.wasm",
+        )
+    return module, target
 
 
 def _is_cid(text: str) -> bool:

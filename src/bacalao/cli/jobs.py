@@ -70,7 +70,7 @@ Examples:
     "--labels", default="", metavar="SELECTOR", help="e.g. 'env=prod,tier in (1,2)'."
 )
 @click.option("--namespace", default="", help="Only this namespace (default: all).")
-@view_options()
+@view_options(tabular=True)
 @api_options
 @click.pass_context
 def list_jobs(
@@ -97,13 +97,16 @@ def list_jobs(
         reverse=reverse,
         labels=labels or None,
     )
-    view.echo(
-        page, lambda: view.table(JOB_COLUMNS, [job_row(j, view) for j in page.Items])
+    view.echo_list(
+        page.Items, JOB_COLUMNS, lambda v: [job_row(j, v) for j in page.Items]
     )
-    if page.NextToken and not view.structured:
+    if page.NextToken:
         prog = ctx.find_root().info_name or "bacalao"
-        click.echo("\nTo fetch more records use:")
-        click.echo(f"\t{prog} job list --limit {limit} --next-token {page.NextToken}")
+        click.echo("\nTo fetch more records use:", err=True)
+        click.echo(
+            f"\t{prog} job list --limit {limit} --next-token {page.NextToken}",
+            err=True,
+        )
 
 
 @job.command(
@@ -139,7 +142,7 @@ Examples:
 @click.option("--next-token", default="", help="Token from the previous page.")
 @click.option("--order-by", default="", help="created_at, modified_at or id.")
 @click.option("--reverse", "--order-reversed", "reverse", is_flag=True)
-@view_options()
+@view_options(tabular=True)
 @api_options
 @click.pass_context
 def executions(
@@ -161,8 +164,11 @@ def executions(
         order_by=order_by or None,
         reverse=reverse,
     )
-    rows = [execution_row(e, view) for e in page.Items]
-    view.echo(page, lambda: view.table(EXECUTION_COLUMNS, rows))
+    view.echo_list(
+        page.Items,
+        EXECUTION_COLUMNS,
+        lambda v: [execution_row(e, v) for e in page.Items],
+    )
 
 
 @job.command(
@@ -184,7 +190,7 @@ Examples:
 @click.option("--node-id", default="", help="Only events of this node (or prefix).")
 @click.option("--limit", type=click.IntRange(0, 2**32 - 1), default=0, help="0: all.")
 @click.option("--next-token", default="", help="Token from the previous page.")
-@view_options()
+@view_options(tabular=True)
 @api_options
 @click.pass_context
 def history(
@@ -208,8 +214,9 @@ def history(
         limit=limit or None,
         next_token=next_token or None,
     )
-    rows = [history_row(h, view) for h in page.Items]
-    view.echo(page, lambda: view.table(HISTORY_COLUMNS, rows))
+    view.echo_list(
+        page.Items, HISTORY_COLUMNS, lambda v: [history_row(h, v) for h in page.Items]
+    )
 
 
 @job.command(

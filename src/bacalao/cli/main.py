@@ -68,25 +68,25 @@ class BacalaoGroup(click.Group):
 Examples:
   bacalao devstack                          # three local nodes on ports 1234-1236
   bacalao docker run busybox -- echo hello  # run a job and print its output
-  bacalao job run examples/specs/hello_world.yml
+  bacalao job run examples/specs/hello-world.yaml
   bacalao job list
   bacalao --api-port 21000 node list""",
 )
 @click.option(
     "--api-host",
-    envvar="BACALAO_API_HOST",
+    envvar=["BACALAO_API_HOST", "BACALHAU_API_HOST"],
     default=DEFAULT_HOST,
     show_default=True,
     help="Host of the node's API, or its URL (https://host:port) "
-    "[env: BACALAO_API_HOST].",
+    "[env: BACALAO_API_HOST, else BACALHAU_API_HOST].",
 )
 @click.option(
     "--api-port",
-    envvar="BACALAO_API_PORT",
+    envvar=["BACALAO_API_PORT", "BACALHAU_API_PORT"],
     type=click.IntRange(1, 65535),
     default=DEFAULT_PORT,
     show_default=True,
-    help="Port of the node's API [env: BACALAO_API_PORT].",
+    help="Port of the node's API [env: BACALAO_API_PORT, else BACALHAU_API_PORT].",
 )
 @click.option(
     "--api-token",

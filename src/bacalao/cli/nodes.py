@@ -79,7 +79,7 @@ Examples:
 @click.option("--labels", default="", metavar="SELECTOR", help="e.g. 'region=eu,gpu'.")
 @click.option("--filter-approval", default="", help="PENDING, APPROVED or REJECTED.")
 @click.option("--filter-status", default="", help="CONNECTED or DISCONNECTED.")
-@view_options()
+@view_options(tabular=True)
 @api_options
 @click.pass_context
 def list_nodes(
@@ -101,8 +101,9 @@ def list_nodes(
         filter_approval=filter_approval or None,
         filter_status=filter_status or None,
     )
-    rows = [node_row(n, view) for n in response.Nodes]
-    view.echo(response, lambda: view.table(NODE_COLUMNS, rows))
+    view.echo_list(
+        response.Nodes, NODE_COLUMNS, lambda v: [node_row(n, v) for n in response.Nodes]
+    )
 
 
 def describe_node(state: NodeState) -> str:

@@ -1,38 +1,57 @@
-"""Printing results: aligned tables, pretty JSON, YAML, times and short IDs.
+"""Printing results: aligned tables, CSV, JSON, YAML, times and short IDs.
 
-`--output json` prints the API's JSON (pretty), `--output yaml` the same
-data as YAML, and `table` (the default) an aligned table: bold headers on a
-terminal (`--no-style` drops them; a pipe never gets them), long cells cut
-to fit unless `--wide` asks for every character. `view_options` adds the
-three flags to a command, which then receives a `View`.
+As Bacalhau's CLI: `--output json` prints compact JSON (`--pretty`
+indents it), `--output yaml` the same data as YAML, `--output csv` a
+table's rows as CSV, and `table` (the default) an aligned table: bold
+headers on a terminal (`--no-style` drops them; a pipe never gets them),
+long cells cut to fit unless `--wide` asks for every character,
+`--hide-header` without its header row. A list command prints a JSON
+array of its items (`View.echo_list`), so `... --output json | jq '.[]'`
+works. `view_options` adds the flags to a command, which then receives a
+`View`.
 """
 
 from __future__ import annotations
 
+import csv
 import functools
+import io
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
 import click
 
 FORMATS = ("table", "json", "yaml")
+LIST_FORMATS = ("table", "csv", "json", "yaml")
 SHORT_ID = 10
 NARROW_CELL = 48
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def output_option(formats: Sequence[str] = FORMATS) -> Callable[[F], F]:
+def output_option(
+    formats: Sequence[str] = FORMATS, *, optional: bool = False
+) -> Callable[[F], F]:
+    """--output, one of `formats` (default: the first; `optional`: None,
+    for a command whose default is text of its own)."""
     return click.option(
         "--output",
         type=click.Choice(list(formats)),
-        default=formats[0],
-        show_default=True,
+        default=None if optional else formats[0],
+        show_default=not optional,
         help="How to print the result.",
     )
+
+
+def pretty_option(command: F) -> F:
+    """--pretty: indented JSON."""
+    result: F = click.option("--pretty", is_flag=True, help="Indent JSON output.")(
+        command
+    )
+    return result
 
 
 @dataclass(frozen=True)
@@ -42,35 +61,68 @@ class View:
     output: str = "table"
     wide: bool = False
     no_style: bool = False
+    pretty: bool = False
+    hide_header: bool = False
 
     @property
     def structured(self) -> bool:
-        return self.output != "table"
+        return self.output in ("json", "yaml")
 
     def id(self, identifier: str) -> str:
         """An ID as this view shows it: whole when wide, short otherwise."""
         return identifier if self.wide else short(identifier)
 
     def table(self, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-        return table(headers, rows, wide=self.wide, styled=not self.no_style)
+        if self.output == "csv":
+            return to_csv(headers, rows, header=not self.hide_header)
+        return table(
+            headers,
+            rows,
+            wide=self.wide,
+            styled=not self.no_style,
+            header=not self.hide_header,
+        )
 
     def echo(self, value: Any, as_table: Callable[[], str]) -> None:
         """Print `value` as JSON/YAML, or the text `as_table` makes."""
-        click.echo(render(value, self.output) if self.structured else as_table())
+        if self.structured:
+            click.echo(render(value, self.output, pretty=self.pretty))
+        else:
+            click.echo(as_table())
+
+    def echo_list(
+        self,
+        items: Sequence[Any],
+        headers: Sequence[str],
+        rows: Callable[[View], Sequence[Sequence[str]]],
+    ) -> None:
+        """A list command's items: a JSON/YAML array, or a table/CSV of `rows`
+        (CSV cells are whole, as `--wide` would print them)."""
+        view = replace(self, wide=True) if self.output == "csv" else self
+        self.echo(list(items), lambda: view.table(headers, rows(view)))
 
 
-def view_options(formats: Sequence[str] = FORMATS) -> Callable[[F], F]:
-    """--output, --wide, --no-style; the command gets them as `view: View`."""
+def view_options(
+    formats: Sequence[str] = FORMATS, *, tabular: bool = False
+) -> Callable[[F], F]:
+    """--output, --wide, --no-style, --pretty and (`tabular`: a list
+    command, which also prints CSV) --hide-header; the command gets them as
+    `view: View`."""
+    names = ("output", "wide", "no_style", "pretty", "hide_header")
+    formats = LIST_FORMATS if tabular and formats == FORMATS else formats
 
     def decorate(command: F) -> F:
         @functools.wraps(command)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            view = View(
-                kwargs.pop("output"), kwargs.pop("wide"), kwargs.pop("no_style")
-            )
+            view = View(**{name: kwargs.pop(name, False) for name in names})
             return command(*args, view=view, **kwargs)
 
         wrapped: Any = wrapper
+        if tabular:
+            wrapped = click.option(
+                "--hide-header", is_flag=True, help="Do not print the column headers."
+            )(wrapped)
+        wrapped = pretty_option(wrapped)
         wrapped = click.option(
             "--no-style", is_flag=True, help="Plain table text, no bold headers."
         )(wrapped)
@@ -86,10 +138,16 @@ def view_options(formats: Sequence[str] = FORMATS) -> Callable[[F], F]:
 def as_data(value: Any) -> Any:
     """Plain JSON data of a model (by its API field names) or of plain data."""
     dump = getattr(value, "model_dump", None)
-    return dump(mode="json", by_alias=True) if dump is not None else value
+    if dump is not None:
+        return dump(mode="json", by_alias=True)
+    if isinstance(value, list | tuple):
+        return [as_data(item) for item in value]
+    return value
 
 
-def to_json(value: Any) -> str:
+def to_json(value: Any, *, pretty: bool = True) -> str:
+    if not pretty:
+        return json.dumps(as_data(value), ensure_ascii=False, separators=(",", ":"))
     return json.dumps(as_data(value), indent=2, ensure_ascii=False)
 
 
@@ -100,9 +158,22 @@ def to_yaml(value: Any) -> str:
     return text.rstrip("\n")
 
 
-def render(value: Any, fmt: str) -> str:
-    """`value` as JSON or YAML (callers handle `table` themselves)."""
-    return to_yaml(value) if fmt == "yaml" else to_json(value)
+def render(value: Any, fmt: str, *, pretty: bool = True) -> str:
+    """`value` as JSON (compact unless `pretty`) or YAML (callers handle
+    `table` themselves)."""
+    return to_yaml(value) if fmt == "yaml" else to_json(value, pretty=pretty)
+
+
+def to_csv(
+    headers: Sequence[str], rows: Sequence[Sequence[object]], *, header: bool = True
+) -> str:
+    """Rows as CSV (upper-case headers first unless not `header`)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    if header:
+        writer.writerow([h.upper() for h in headers])
+    writer.writerows([[str(c) for c in row] for row in rows])
+    return buffer.getvalue().rstrip("\n")
 
 
 def _cell(value: object, wide: bool) -> str:
@@ -118,9 +189,11 @@ def table(
     *,
     wide: bool = False,
     styled: bool = False,
+    header: bool = True,
 ) -> str:
     """An aligned table: upper-case headers (bold if `styled`; a pipe drops
-    the styling), two spaces between columns, cells cut unless `wide`."""
+    the styling; none unless `header`), two spaces between columns, cells
+    cut unless `wide`."""
     cells = [[h.upper() for h in headers], *[[_cell(c, wide) for c in r] for r in rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     lines = [
@@ -129,7 +202,7 @@ def table(
     ]
     if styled:
         lines[0] = click.style(lines[0], bold=True)
-    return "\n".join(lines)
+    return "\n".join(lines if header else lines[1:])
 
 
 def key_values(pairs: Sequence[tuple[str, str]]) -> str:
@@ -156,14 +229,17 @@ def clock(moment: datetime) -> str:
 
 __all__ = [
     "FORMATS",
+    "LIST_FORMATS",
     "View",
     "as_data",
     "clock",
     "key_values",
     "output_option",
+    "pretty_option",
     "render",
     "short",
     "table",
+    "to_csv",
     "to_json",
     "to_yaml",
     "view_options",

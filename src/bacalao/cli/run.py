@@ -16,11 +16,6 @@ WASM_DIR = "/app"
 IMPORTS_DIR = "/app/imports"
 
 
-def _task_args(args: tuple[str, ...]) -> list[str]:
-    """The task's arguments; a leading `--` only separates them from the flags."""
-    return list(args[1:] if args[:1] == ("--",) else args)
-
-
 def _run(
     ctx: click.Context,
     engine: dict[str, Any],
@@ -93,11 +88,12 @@ def docker_run(
 ) -> None:
     """Run IMAGE with ARGS as a job, wait for it and print its output.
 
-    Everything after IMAGE (or after `--`) is the command and its arguments.
+    The words after IMAGE are the command and its arguments; flags may come
+    anywhere before a `--`, and everything after `--` is the command's.
     """
     from .jobspec import docker_engine
 
-    engine = docker_engine(image, _task_args(args), entrypoint, workdir)
+    engine = docker_engine(image, list(args), entrypoint, workdir)
     _run(ctx, engine, options)
 
 
@@ -128,7 +124,7 @@ def legacy_run(
 
     from .jobspec import docker_engine
 
-    words = _task_args(args)
+    words = list(args)
     if len(words) == 1:
         words = shlex.split(words[0])
     _run(ctx, docker_engine(image, words, entrypoint, workdir), options)
@@ -145,6 +141,7 @@ def wasm() -> None:
     epilog="""\b
 Examples:
   bacalao wasm run hello.wasm
+  bacalao wasm run hello.wasm:/app/main.wasm arg1 --dry-run
   bacalao wasm run --entry-point main -e GREETING=hi tool.wasm -- --verbose in.txt
   bacalao wasm run -I lib.wasm -U https://example.com/m.wasm app.wasm
   bacalao wasm run https://example.com/app.wasm
@@ -160,11 +157,13 @@ Examples:
 )
 @click.option(
     "-I",
+    "--import-modules",
     "--import-module-volumes",
     "import_volumes",
     multiple=True,
     metavar="MODULE",
-    help="A module to link (local file, CID, storage URI or --input target).",
+    help="A module to link (local file, CID, storage URI or --input target; "
+    "FILE:TARGET puts it at TARGET).",
 )
 @click.option(
     "-U",
@@ -191,8 +190,10 @@ def wasm_run(
     """Run the WASM MODULE with ARGS as a job, then print its output.
 
     MODULE is a local file (sent inline, landing at /app/<name>), a CID
-    (fetched over IPFS), a URL or storage URI, or the target of an --input.
-    ARGS are its argv.
+    (fetched over IPFS), a URL or storage URI, or the target of an --input;
+    MODULE:TARGET puts a file or URI at the path TARGET instead. ARGS are
+    its argv; flags may come anywhere before a `--`, everything after it is
+    the module's.
     """
     from .inputs import module_source
     from .jobspec import JobFlags, flag_inputs, wasm_engine
@@ -211,7 +212,7 @@ def wasm_run(
         import_target, import_source = module_source(given, IMPORTS_DIR, inputs + added)
         imports.append(import_target)
         added += [import_source] if import_source else []
-    engine = wasm_engine(target, _task_args(args), entry_point, imports)
+    engine = wasm_engine(target, list(args), entry_point, imports)
     _run(ctx, engine, options, inputs + added)
 
 

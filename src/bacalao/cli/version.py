@@ -24,7 +24,7 @@ Examples:
   bacalao version --output json""",
 )
 @click.option("--client", "client_only", is_flag=True, help="Only this CLI's version.")
-@view_options()
+@view_options(tabular=True)
 @api_options
 @click.pass_context
 def version(ctx: click.Context, client_only: bool, view: View) -> None:

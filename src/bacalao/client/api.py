@@ -136,6 +136,14 @@ class Client(Streams):
             raise ResponseError("unexpected answer to GET /api/v1/agent/debug")
         return data
 
+    def agent_config(self) -> dict[str, Any]:
+        """The node's settings, secrets masked (`{"config": {...}}`'s inside)."""
+        data = json.loads(self.request("GET", "/api/v1/agent/config"))
+        if not isinstance(data, dict) or not isinstance(data.get("config"), dict):
+            raise ResponseError("unexpected answer to GET /api/v1/agent/config")
+        config: dict[str, Any] = data["config"]
+        return config
+
     # -- jobs --------------------------------------------------------------
 
     def submit(
