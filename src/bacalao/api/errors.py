@@ -15,9 +15,10 @@
     InvalidPagingToken  (a ValueError) `next_token` is not one of our tokens
 
 `error_for(exc)` turns anything a handler raised into an `APIError` body:
-`ApiError` as it is, the orchestrator's errors with their own status and
-code, the job store's `StorageUnavailable` as a 503, anything else as a
-500 `Internal server error` (the caller logs it).
+`ApiError` as it is, the orchestrator's public errors (`OrchestratorError`)
+with their own status, code and component, the job store's
+`StorageUnavailable` as a 503, anything else as a 500 `Internal server
+error` (the caller logs it).
 """
 
 from __future__ import annotations
@@ -30,12 +31,7 @@ from pydantic_core import ErrorDetails
 
 from ..jobstore.exceptions import StorageUnavailable
 from ..models.api import APIError
-from ..orchestrator.exceptions import (
-    AmbiguousJobID,
-    JobNotFound,
-    NodeNotFound,
-    OrchestratorError,
-)
+from ..orchestrator.exceptions import OrchestratorError
 
 NOT_FOUND_HINT = (
     "The server version may be older than this CLI version "
@@ -126,11 +122,15 @@ class Conflict(ApiError):
     code = "ResourceInUse"
 
 
-class ShuttingDown(ApiError):
-    """Raised for a request that arrives while the node is stopping."""
+class Unavailable(ApiError):
+    """Raised when what a request needs (another node) cannot be reached now."""
 
     status = 503
     code = "ServiceUnavailable"
+
+
+class ShuttingDown(Unavailable):
+    """Raised for a request that arrives while the node is stopping."""
 
 
 class InsufficientStorage(ApiError):
@@ -174,12 +174,6 @@ def _error_line(error: ErrorDetails, prefix: str) -> str:
 KNOWN_ERRORS = (ApiError, OrchestratorError, StorageUnavailable)
 """What a handler raises on purpose (answered, logged without a traceback)."""
 
-_COMPONENTS: dict[type[OrchestratorError], str] = {
-    JobNotFound: "JobStore",
-    AmbiguousJobID: "JobStore",
-    NodeNotFound: "NodeManager",
-}
-
 
 def error_for(exc: Exception, request_id: str = "") -> APIError:
     """The JSON body to answer `exc` with (500 for anything unexpected)."""
@@ -208,7 +202,7 @@ def error_for(exc: Exception, request_id: str = "") -> APIError:
             Message=exc.message,
             RequestID=request_id,
             Code=exc.code,
-            Component=_COMPONENTS.get(type(exc), "Orchestrator"),
+            Component=exc.component,
             Hint=exc.hint,
         )
     return APIError(
@@ -235,7 +229,9 @@ __all__ = [
     "NotFound",
     "PayloadTooLarge",
     "RequestTimeout",
+    "ShuttingDown",
     "Unauthorized",
+    "Unavailable",
     "error_for",
     "validation_message",
 ]
