@@ -27,11 +27,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from pydantic import ValidationError
-from pydantic_core import ErrorDetails
 
 from ..jobstore.exceptions import StorageUnavailable
 from ..models.api import APIError
 from ..orchestrator.exceptions import OrchestratorError
+from ..validation import problems_of
 
 NOT_FOUND_HINT = (
     "The server version may be older than this CLI version "
@@ -159,16 +159,10 @@ class InvalidPagingToken(ValueError):
 
 
 def validation_message(exc: ValidationError, prefix: str = "") -> str:
-    """One `dotted.field: reason` line per error, e.g. `Job.Tasks: Field required`."""
-    return "\n".join(_error_line(error, prefix) for error in exc.errors())
-
-
-def _error_line(error: ErrorDetails, prefix: str) -> str:
-    loc = ".".join(
-        str(part) for part in (*prefix.split("."), *error["loc"]) if part != ""
-    )
-    reason = error["msg"].removeprefix("Value error, ")
-    return f"{loc}: {reason}" if loc else reason
+    """`dotted.field: reason` per error, e.g. `Job.Tasks: Field required`
+    (joined as `bacalao.validation` joins a spec's problems)."""
+    at = tuple(part for part in prefix.split(".") if part)
+    return "\n".join(map(str, problems_of(exc, at)))
 
 
 KNOWN_ERRORS = (ApiError, OrchestratorError, StorageUnavailable)

@@ -1,8 +1,8 @@
 """Building a Job from `docker run`/`wasm run` flags, and printing it as YAML.
 
-The job is validated here, before anything is sent, with the same models the
-node uses; a fault is reported against the flag that caused it (`invalid
---cpu: ...`). Imported only by the commands that build jobs.
+The job is validated here, before anything is sent, by `bacalao.validation`
+(the node's own check); a fault is reported against the flag that caused it
+(`invalid --cpu: ...`). Imported only by the commands that build jobs.
 """
 
 from __future__ import annotations
@@ -13,12 +13,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
-
-from ..models.engines import UnknownEngine, engine_params
 from ..models.job import Job
 from ..models.selectors import SelectorError, parse_selector
 from ..publishers import registry as publishers
+from ..validation import InvalidSpec, validate_job
 from .errors import CliError
 from .flags import NETWORKS
 from .inputs import parse_input
@@ -31,7 +29,9 @@ _S3_PUBLISHER_OPTS = {
 }
 _SERVER_FIELDS = ("ID", "State", "Version", "Revision", "CreateTime", "ModifyTime")
 
-# Where in the job spec each flag lands (longest match wins).
+_PARAMS = ("Tasks", 0, "Engine", "Params")
+# Where in the job spec each flag lands (longest match wins; engine params
+# by their name under _PARAMS).
 _FLAG_AT: dict[tuple[object, ...], str] = {
     ("Name",): "--name",
     ("Namespace",): "--namespace",
@@ -259,24 +259,23 @@ def build_job(
         ],
     }
     try:
-        job = Job.model_validate(spec)
-        engine_params(job.task.Engine)
-    except ValidationError as exc:
+        return validate_job(spec)
+    except InvalidSpec as exc:
         raise _flag_error(exc) from None
-    except UnknownEngine as exc:  # pragma: no cover - commands pick the engine
-        raise CliError(str(exc)) from None
-    return job
 
 
-def _flag_error(exc: ValidationError) -> CliError:
+def _flag_error(exc: InvalidSpec) -> CliError:
+    """The spec's problems, each named by the flag that set the field."""
     lines = []
-    for error in exc.errors():
-        loc = tuple(error["loc"])
+    for problem in exc.problems:
+        loc = problem.loc[1:]  # under the job
+        if loc[: len(_PARAMS)] == _PARAMS:
+            loc = loc[len(_PARAMS) :]
         flag = next(
             (_FLAG_AT[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in _FLAG_AT),
-            ".".join(str(p) for p in loc) or "job",
+            problem.field or "job",
         )
-        lines.append(f"invalid {flag}: {error['msg'].removeprefix('Value error, ')}")
+        lines.append(f"invalid {flag}: {problem.reason}")
     return CliError("\n".join(lines))
 
 
