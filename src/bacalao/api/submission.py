@@ -2,9 +2,10 @@
 
 The steps follow Bacalhau's submit handler: parse `{"Job": ...}` (a fault
 is a 400 naming the field, e.g. `Job.Tasks.0.Engine.Params.Image: Field
-required`), check the job (`bacalao.validation.check_job`), then sanitize — reset what a
-submitter may not set and say so in warnings — and record the client's
-installation and instance IDs from the request headers in the job's Meta.
+required`), check the job (`bacalao.validation.check_job`), then
+sanitize — reset what a submitter may not set and say so in warnings —
+and record the client's installation and instance IDs from the request
+headers in the job's Meta.
 """
 
 from __future__ import annotations
