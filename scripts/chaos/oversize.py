@@ -1,6 +1,6 @@
 """Attacks with jobs too big to handle: nested 400 deep, Count 10^30, a
 snapshot over 1 MB. Each goes in through the API (as any user could send
-it) and from the hostile peer (ask-bid, the bids topic, job events), raw
+it) and from the hostile peer (ask-bid, the open-calls topic, job events), raw
 where our own models would refuse to encode it.
 
 Refused means: the API answered 4xx (not 200, not a 5xx, not silence),
@@ -19,7 +19,7 @@ from hostile import Hostile, dumps, eventually, http
 from judge import JOBS, Submitter, noop_job
 from peer_attacks import Net, Outcome, shows, stored_job
 
-from bacalao.protocol import ASK_BID, BIDS, JOB_EVENTS
+from bacalao.protocol import ASK_BID, JOB_EVENTS, OPEN_CALLS
 
 DEPTH = 400
 BIG_BYTES = 1_200_000
@@ -48,7 +48,7 @@ def _refused_http(status: int) -> bool:
 
 async def send_everywhere(h: Hostile, net: Net, job: dict[str, Any]) -> str:
     """The same job from the hostile peer: ask-bid to b, an open call on
-    the bids topic, a snapshot on job events. Returns the ask-bid's answer."""
+    the open-calls topic, a snapshot on job events. Returns the ask-bid's answer."""
     execution = {"ID": f"e-{uuid.uuid4()}", "JobID": job["ID"], "NodeID": net.b.node_id}
     ask = {"Execution": {**execution, "Job": job}, "RequesterID": h.peer_id}
     bid, error = await h.call_raw(net.b.node_id, ASK_BID, dumps(ask))
@@ -56,7 +56,7 @@ async def send_everywhere(h: Hostile, net: Net, job: dict[str, Any]) -> str:
     call = {"RequesterID": h.peer_id, "Job": job}
     snapshot = {"RequesterID": h.peer_id, "Job": job, "Executions": []}
     for _ in range(3):
-        await h.publish(BIDS, dumps(call))
+        await h.publish(OPEN_CALLS, dumps(call))
         await h.publish(
             JOB_EVENTS, dumps({"RequesterID": h.peer_id, "Jobs": [snapshot]})
         )

@@ -10,7 +10,6 @@ from .models.wire import (
     Ack,
     AskBid,
     Bid,
-    BidCall,
     CancelExecution,
     ExecutionsAlive,
     ExecutionUpdates,
@@ -23,7 +22,8 @@ from .models.wire import (
     LogsRequest,
     NodesRequest,
     NodesResponse,
-    OpenBid,
+    OpenCall,
+    OpenCallAnswer,
     SignedNodeInfo,
     SyncRequest,
     SyncResponse,
@@ -46,8 +46,11 @@ NODE_INFO = Topic[SignedNodeInfo]("bacalao/node-info/2", SignedNodeInfo, sender_
 HEALTH = Topic[Heartbeat](
     "bacalao/health/1", Heartbeat, lambda sender, m: _sender_is(m.NodeID, sender)
 )
-BIDS = Topic[BidCall](
-    "bacalao/bids/1", BidCall, lambda sender, m: _sender_is(m.RequesterID, sender)
+# a requester that knows no node able to run a job asks them all
+OPEN_CALLS = Topic[OpenCall](
+    "bacalao/open-calls/1",
+    OpenCall,
+    lambda sender, m: _sender_is(m.RequesterID, sender),
 )
 JOB_EVENTS = Topic[JobEvents](
     "bacalao/job-events/1",
@@ -66,7 +69,9 @@ EXECUTION_UPDATES = Method(
 EXECUTIONS_ALIVE = Method(
     "/bacalao/requester/executions-alive/1.0.0", ExecutionsAlive, LeaseAnswer
 )
-OPEN_BID = Method("/bacalao/requester/open-bid/1.0.0", OpenBid, Ack)
+OPEN_CALL_ANSWER = Method(
+    "/bacalao/requester/open-call-answer/1.0.0", OpenCallAnswer, Ack
+)
 # any -> any
 SYNC = Method("/bacalao/sync/1.0.0", SyncRequest, SyncResponse)
 PING = Method("/bacalao/ping/1.0.0", Ack, Ack)

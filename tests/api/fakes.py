@@ -19,6 +19,7 @@ from typing import Any
 import trio
 
 from bacalao.api.backend import LogLine, Rerun, Submitted
+from bacalao.api.errors import NotFound, Unavailable
 from bacalao.config import NodeConfig
 from bacalao.events import EventHub, Subscription
 from bacalao.models.execution import Execution, RunCommandResult
@@ -28,13 +29,7 @@ from bacalao.models.job import Job, SpecConfig
 from bacalao.models.node import BuildVersionInfo, ComputeNodeInfo, NodeInfo, NodeState
 from bacalao.models.resources import Resources
 from bacalao.models.states import ExecutionStateType, JobStateType, State
-from bacalao.orchestrator.exceptions import (
-    AmbiguousJobID,
-    InvalidJob,
-    JobNotFound,
-    NotFound,
-    Unavailable,
-)
+from bacalao.orchestrator.exceptions import AmbiguousJobID, InvalidJob, JobNotFound
 from bacalao.orchestrator.versions import (
     check_rerunnable,
     check_update,

@@ -15,6 +15,9 @@ from tests.api.fakes import NODE_ID, make_node
 
 from .support import Live, run_cli
 
+# a real CID: the CLI checks inputs offline, as the node does
+CID = "QmZULkCELmmk5XNfCgTnCyFgAVxBRBXyDHGGMVoLFLiXEN"
+
 
 def one_error_line(stderr: str, *needles: str) -> None:
     lines = stderr.strip().splitlines()
@@ -180,7 +183,7 @@ def test_inputs_and_deprecated_flags(live: Live) -> None:
     result = live(
         "docker", "run", "--id-only", "--concurrency", "2", "-s", "zone=a",
         "--constraints", "gpu",
-        "-i", "ipfs://QmCID:/data",
+        "-i", f"ipfs://{CID}:/data",
         "-i", "https://example.com:8443/file.csv",
         "-i", "src=s3://bucket/key/,dst=/s3,opt=region=eu-west-1",
         "-i", "file:///srv/data:/local,opt=rw=true",
@@ -196,8 +199,8 @@ def test_inputs_and_deprecated_flags(live: Live) -> None:
     inputs = [s.model_dump(mode="json") for s in job.task.InputSources]
     assert inputs == [
         {
-            "Source": {"Type": "ipfs", "Params": {"CID": "QmCID"}},
-            "Alias": "ipfs://QmCID",
+            "Source": {"Type": "ipfs", "Params": {"CID": CID}},
+            "Alias": f"ipfs://{CID}",
             "Target": "/data",
         },
         {
@@ -268,7 +271,7 @@ def test_wasm_modules_from_files_urls_and_inputs(live: Live, tmp_path: Path) -> 
     assert by_url.exit_code == 0, by_url.output
     assert engine_params(submitted(live).task.Engine).EntryModule == "/app/hello.wasm"  # type: ignore[attr-defined]
     by_input = live(
-        "wasm", "run", "--id-only", "-i", "ipfs://QmMod:/mods/m.wasm", "/mods/m.wasm"
+        "wasm", "run", "--id-only", "-i", f"ipfs://{CID}:/mods/m.wasm", "/mods/m.wasm"
     )
     assert by_input.exit_code == 0, by_input.output
     job = submitted(live)

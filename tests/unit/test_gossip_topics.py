@@ -26,7 +26,7 @@ from .strategies import json_values
 from .support import make_job, make_node, signed_node
 from .support import peer as identity
 
-TOPICS = [protocol.NODE_INFO, protocol.HEALTH, protocol.BIDS, protocol.JOB_EVENTS]
+TOPICS = [protocol.NODE_INFO, protocol.HEALTH, protocol.OPEN_CALLS, protocol.JOB_EVENTS]
 SENDER = "12D3KooWSender"
 
 
@@ -94,8 +94,8 @@ def test_node_info_altered_after_signing_is_refused() -> None:
     [
         (protocol.HEALTH, Heartbeat(NodeID="someone-else")),
         (
-            protocol.BIDS,
-            protocol.BIDS.model(RequesterID="someone-else", Job=make_job()),
+            protocol.OPEN_CALLS,
+            protocol.OPEN_CALLS.model(RequesterID="someone-else", Job=make_job()),
         ),
         (protocol.JOB_EVENTS, protocol.JOB_EVENTS.model(RequesterID="someone-else")),
     ],

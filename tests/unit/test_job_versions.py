@@ -15,7 +15,11 @@ import pytest
 from bacalao.models.job import Job
 from bacalao.models.states import ExecutionStateType, JobStateType
 from bacalao.models.wire import JobSnapshot
-from bacalao.orchestrator.exceptions import InvalidJobState, NotFound, NothingChanged
+from bacalao.orchestrator.exceptions import (
+    InvalidJobState,
+    NothingChanged,
+    VersionNotFound,
+)
 
 from .requester import Requester, build_requester, running
 from .support import make_job
@@ -128,7 +132,7 @@ async def test_a_rerun_runs_an_earlier_spec_as_the_next_version(
             "Job rerun from version 1: try the old one" in h.Event.Message
             for h in history
         )
-        with pytest.raises(NotFound, match="has no version 9"):
+        with pytest.raises(VersionNotFound, match="has no version 9"):
             await req.orchestrator.rerun(job_id, 9)
 
 

@@ -13,6 +13,10 @@
     results.py     the local publisher's results, as a streamed tar.gz
     openapi.py     the OpenAPI document, built from the routes
     backend.py     what the API needs from a node (the seam)
+    node_backend.py  `NodeBackend`: that seam on a running node
+    gate.py        requests in flight; 503 for new ones while stopping
+    spec_bounds.py size, depth and unknown fields of a submitted spec
+    ipfs.py        the IPFS routes (add, cat, get, ls, pins)
 
 Import `bacalao.api.app` for `serve_api`; this package imports nothing so
 that `bacalao.api.backend` stays cheap.

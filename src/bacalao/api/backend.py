@@ -1,9 +1,10 @@
 """What the HTTP API needs from a node: the one seam between them.
 
 `Backend` is implemented by the running node (`bacalao.api.node_backend.NodeBackend`)
-and, in API tests, by a fake. Errors are the ones in
-`bacalao.orchestrator.exceptions`; the API turns them into Bacalhau's
-error JSON with the matching status code.
+and, in API tests, by a fake. Errors are the orchestrator's public ones
+(`bacalao.orchestrator.exceptions`) and the API's own (`api.errors`:
+`NotFound`, `Unavailable`, `Conflict`); the API turns both into
+Bacalhau's error JSON with the matching status code.
 """
 
 from __future__ import annotations

@@ -15,9 +15,10 @@
     InvalidPagingToken  (a ValueError) `next_token` is not one of our tokens
 
 `error_for(exc)` turns anything a handler raised into an `APIError` body:
-`ApiError` as it is, the orchestrator's errors with their own status and
-code, the job store's `StorageUnavailable` as a 503, anything else as a
-500 `Internal server error` (the caller logs it).
+`ApiError` as it is, the orchestrator's public errors (`OrchestratorError`)
+with their own status, code and component, the job store's
+`StorageUnavailable` as a 503, anything else as a 500 `Internal server
+error` (the caller logs it).
 """
 
 from __future__ import annotations
@@ -26,16 +27,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from pydantic import ValidationError
-from pydantic_core import ErrorDetails
 
 from ..jobstore.exceptions import StorageUnavailable
 from ..models.api import APIError
-from ..orchestrator.exceptions import (
-    AmbiguousJobID,
-    JobNotFound,
-    NodeNotFound,
-    OrchestratorError,
-)
+from ..orchestrator.exceptions import OrchestratorError
+from ..validation import problems_of
 
 NOT_FOUND_HINT = (
     "The server version may be older than this CLI version "
@@ -126,11 +122,15 @@ class Conflict(ApiError):
     code = "ResourceInUse"
 
 
-class ShuttingDown(ApiError):
-    """Raised for a request that arrives while the node is stopping."""
+class Unavailable(ApiError):
+    """Raised when what a request needs (another node) cannot be reached now."""
 
     status = 503
     code = "ServiceUnavailable"
+
+
+class ShuttingDown(Unavailable):
+    """Raised for a request that arrives while the node is stopping."""
 
 
 class InsufficientStorage(ApiError):
@@ -159,26 +159,14 @@ class InvalidPagingToken(ValueError):
 
 
 def validation_message(exc: ValidationError, prefix: str = "") -> str:
-    """One `dotted.field: reason` line per error, e.g. `Job.Tasks: Field required`."""
-    return "\n".join(_error_line(error, prefix) for error in exc.errors())
-
-
-def _error_line(error: ErrorDetails, prefix: str) -> str:
-    loc = ".".join(
-        str(part) for part in (*prefix.split("."), *error["loc"]) if part != ""
-    )
-    reason = error["msg"].removeprefix("Value error, ")
-    return f"{loc}: {reason}" if loc else reason
+    """`dotted.field: reason` per error, e.g. `Job.Tasks: Field required`
+    (joined as `bacalao.validation` joins a spec's problems)."""
+    at = tuple(part for part in prefix.split(".") if part)
+    return "\n".join(map(str, problems_of(exc, at)))
 
 
 KNOWN_ERRORS = (ApiError, OrchestratorError, StorageUnavailable)
 """What a handler raises on purpose (answered, logged without a traceback)."""
-
-_COMPONENTS: dict[type[OrchestratorError], str] = {
-    JobNotFound: "JobStore",
-    AmbiguousJobID: "JobStore",
-    NodeNotFound: "NodeManager",
-}
 
 
 def error_for(exc: Exception, request_id: str = "") -> APIError:
@@ -208,7 +196,7 @@ def error_for(exc: Exception, request_id: str = "") -> APIError:
             Message=exc.message,
             RequestID=request_id,
             Code=exc.code,
-            Component=_COMPONENTS.get(type(exc), "Orchestrator"),
+            Component=exc.component,
             Hint=exc.hint,
         )
     return APIError(
@@ -235,7 +223,9 @@ __all__ = [
     "NotFound",
     "PayloadTooLarge",
     "RequestTimeout",
+    "ShuttingDown",
     "Unauthorized",
+    "Unavailable",
     "error_for",
     "validation_message",
 ]

@@ -31,15 +31,14 @@ from ..orchestrator.exceptions import (
     AmbiguousJobID,
     InvalidJobState,
     JobNotFound,
-    NotFound,
     OrchestratorError,
-    Unavailable,
 )
 from ..p2p.exceptions import P2PError, RemoteError
 from ..protocol import LOGS
 from ..storage.base import lower_params
 from ..version import build_version
 from .backend import LogLine, Rerun, Submitted
+from .errors import Conflict, NotFound, Unavailable
 
 if TYPE_CHECKING:
     from ..config import NodeConfig
@@ -217,7 +216,7 @@ class NodeBackend:
             else:
                 state = nodes.set_membership(node_id, action)
         except MembershipError as exc:
-            raise InvalidJobState(str(exc)) from None
+            raise Conflict(str(exc)) from None
         await store.set_membership(node_id, state)
 
     async def job_logs(

@@ -2,9 +2,10 @@
 
 The steps follow Bacalhau's submit handler: parse `{"Job": ...}` (a fault
 is a 400 naming the field, e.g. `Job.Tasks.0.Engine.Params.Image: Field
-required`), check each task's engine params, then sanitize — reset what a
-submitter may not set and say so in warnings — and record the client's
-installation and instance IDs from the request headers in the job's Meta.
+required`), check the job (`bacalao.validation.check_job`), then
+sanitize — reset what a submitter may not set and say so in warnings —
+and record the client's installation and instance IDs from the request
+headers in the job's Meta.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..models.api import PutJobRequest
-from ..models.engines import UnknownEngine, engine_params
 from ..models.job import META_RESERVED_PREFIX, Job
 from ..models.states import JobStateType
 from ..models.states import State as JobState
-from .errors import InvalidSubmission, validation_message
+from ..validation import InvalidSpec, check_job, problems_of
+from .errors import InvalidSubmission
 from .spec_bounds import check_depth, unknown_fields
 
 CLIENT_META = {
@@ -32,33 +33,17 @@ BODY_HINT = 'the body is {"Job": {...}} with the job spec inside'
 
 
 def parse_put_job(body: dict[str, Any]) -> PutJobRequest:
-    """The request in `body`; `InvalidSubmission` names each field at fault."""
+    """The request in `body`; `InvalidSubmission` names each field at fault
+    (`bacalao.validation`: the same check the orchestrator and CLI run)."""
     try:
         request = PutJobRequest.model_validate(body)
+        check_job(request.Job)
     except ValidationError as exc:
         hint = BODY_HINT if not any(k.lower() == "job" for k in body) else ""
-        raise InvalidSubmission(
-            _spec_message(validation_message(exc)), hint=hint
-        ) from exc
-    check_engines(request.Job)
+        raise InvalidSubmission(str(InvalidSpec(problems_of(exc))), hint=hint) from exc
+    except InvalidSpec as exc:
+        raise InvalidSubmission(str(exc)) from exc
     return request
-
-
-def _spec_message(detail: str) -> str:
-    return f"invalid job spec: {detail}"
-
-
-def check_engines(job: Job) -> None:
-    """Validate each task's engine params for its engine type."""
-    for index, task in enumerate(job.Tasks):
-        where = f"Job.Tasks.{index}.Engine"
-        try:
-            engine_params(task.Engine)
-        except UnknownEngine as exc:
-            raise InvalidSubmission(_spec_message(f"{where}.Type: {exc}")) from exc
-        except ValidationError as exc:
-            detail = validation_message(exc, prefix=f"{where}.Params")
-            raise InvalidSubmission(_spec_message(detail)) from exc
 
 
 def sanitize(job: Job) -> tuple[Job, list[str]]:
@@ -128,14 +113,13 @@ def check_encodable(job: Job) -> None:
     try:
         job.model_dump_json()
     except (ValueError, TypeError, RecursionError) as exc:
-        message = _spec_message(f"Job: cannot be encoded: {exc}")
+        message = str(InvalidSpec.one(("Job",), f"cannot be encoded: {exc}"))
         raise InvalidSubmission(message) from None
 
 
 __all__ = [
     "Submission",
     "add_client_meta",
-    "check_engines",
     "parse_put_job",
     "prepare_submission",
     "sanitize",

@@ -2,11 +2,11 @@
 
 `job_spec` builds the spec as plain data, without the models, so a run
 command that goes well never imports them: the node validates what it is
-sent. `build_job` validates a spec with the same models the node uses and
-reports a fault against the flag that caused it (`invalid --cpu: ...`):
-`--dry-run` uses it, and a run command calls it when the node refuses a
-spec, to say which flag was wrong. Imported only by the commands that
-build jobs.
+sent. `validated` checks a spec with `bacalao.validation` (the node's own
+check) and reports a fault against the flag that caused it (`invalid
+--cpu: ...`): `--dry-run` uses it, and a run command calls it when the node
+refuses a spec, to say which flag was wrong. Imported only by the commands
+that build jobs.
 """
 
 from __future__ import annotations
@@ -23,9 +23,8 @@ from .flags import NETWORKS
 from .inputs import parse_input
 
 if TYPE_CHECKING:
-    from pydantic import ValidationError
-
     from ..models.job import Job
+    from ..validation import InvalidSpec
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _S3_PUBLISHER_OPTS = {
@@ -35,7 +34,9 @@ _S3_PUBLISHER_OPTS = {
 }
 _SERVER_FIELDS = ("ID", "State", "Version", "Revision", "CreateTime", "ModifyTime")
 
-# Where in the job spec each flag lands (longest match wins).
+_PARAMS = ("Tasks", 0, "Engine", "Params")
+# Where in the job spec each flag lands (longest match wins; engine params
+# by their name under _PARAMS).
 _FLAG_AT: dict[tuple[object, ...], str] = {
     ("Name",): "--name",
     ("Namespace",): "--namespace",
@@ -284,30 +285,26 @@ def build_job(
 
 def validated(spec: dict[str, Any]) -> Job:
     """`spec` as a Job; `CliError` naming the flag at fault."""
-    from pydantic import ValidationError
-
-    from ..models.engines import UnknownEngine, engine_params
-    from ..models.job import Job
+    from ..validation import InvalidSpec, validate_job
 
     try:
-        job = Job.model_validate(spec)
-        engine_params(job.task.Engine)
-    except ValidationError as exc:
+        return validate_job(spec)
+    except InvalidSpec as exc:
         raise _flag_error(exc) from None
-    except UnknownEngine as exc:  # pragma: no cover - commands pick the engine
-        raise CliError(str(exc)) from None
-    return job
 
 
-def _flag_error(exc: ValidationError) -> CliError:
+def _flag_error(exc: InvalidSpec) -> CliError:
+    """The spec's problems, each named by the flag that set the field."""
     lines = []
-    for error in exc.errors():
-        loc = tuple(error["loc"])
+    for problem in exc.problems:
+        loc = problem.loc[1:]  # under the job
+        if loc[: len(_PARAMS)] == _PARAMS:
+            loc = loc[len(_PARAMS) :]
         flag = next(
             (_FLAG_AT[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in _FLAG_AT),
-            ".".join(str(p) for p in loc) or "job",
+            problem.field or "job",
         )
-        lines.append(f"invalid {flag}: {error['msg'].removeprefix('Value error, ')}")
+        lines.append(f"invalid {flag}: {problem.reason}")
     return CliError("\n".join(lines))
 
 

@@ -3,8 +3,9 @@
 As Bacalhau's `job run`: top-level keys match case-insensitively; the
 fields the server sets (ID, State, Version, Revision, CreateTime,
 ModifyTime) are refused, as is any key a job does not have. The job is
-then checked with the same models the node uses, so a fault is named
-before anything is sent (`Tasks.0.Engine.Params.Image: Field required`).
+then checked by `bacalao.validation`, as the node checks it, so a fault is
+named before anything is sent (`Job.Tasks.0.Engine.Params.Image: Field
+required`).
 """
 
 from __future__ import annotations
@@ -12,9 +13,6 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from pydantic import ValidationError
-
-from ..models.engines import UnknownEngine, engine_params
 from ..models.job import Job
 from .errors import CliError
 
@@ -76,28 +74,15 @@ def check_keys(data: dict[str, Any], source: str) -> None:
 
 
 def validate_spec(data: dict[str, Any], source: str) -> Job:
-    """The job the spec describes; `CliError` naming each field at fault."""
+    """The job the spec describes; `CliError` naming each field at fault
+    (`bacalao.validation`: the same check the node runs)."""
+    from ..validation import InvalidSpec, validate_job
+
     try:
-        job = Job.model_validate(data)
-        for index, task in enumerate(job.Tasks):
-            try:
-                engine_params(task.Engine)
-            except ValidationError as exc:
-                raise _spec_error(exc, source, f"Tasks.{index}.Engine.Params") from None
-    except ValidationError as exc:
-        raise _spec_error(exc, source) from None
-    except UnknownEngine as exc:
-        raise CliError(f"invalid job spec in {source}: {exc}") from None
-    return job
-
-
-def _spec_error(exc: ValidationError, source: str, prefix: str = "") -> CliError:
-    lines = []
-    for error in exc.errors():
-        loc = ".".join(str(p) for p in (*prefix.split("."), *error["loc"]) if p != "")
-        reason = error["msg"].removeprefix("Value error, ")
-        lines.append(f"{loc}: {reason}" if loc else reason)
-    return CliError(f"invalid job spec in {source}: " + "; ".join(lines))
+        return validate_job(data)
+    except InvalidSpec as exc:
+        problems = "; ".join(map(str, exc.problems))
+        raise CliError(f"invalid job spec in {source}: {problems}") from None
 
 
 def load_spec(text: str, source: str) -> Job:

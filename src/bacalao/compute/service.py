@@ -32,17 +32,17 @@ from ..models.wire import (
     Ack,
     AskBid,
     Bid,
-    BidCall,
     CancelExecution,
     ExecutionUpdate,
     LogChunk,
     LogsRequest,
-    OpenBid,
+    OpenCall,
+    OpenCallAnswer,
 )
 from ..p2p.exceptions import P2PError
 from ..p2p.interfaces import Calls, Subscriptions
 from ..p2p.rpc import HandlerError
-from ..protocol import ASK_BID, BIDS, CANCEL, LOGS, OPEN_BID
+from ..protocol import ASK_BID, CANCEL, LOGS, OPEN_CALL_ANSWER, OPEN_CALLS
 from ..publishers.exceptions import PublishError
 from ..storage.exceptions import StorageError
 from .bidder import decide
@@ -152,7 +152,7 @@ class Compute:
             self.calls.register(CANCEL, self._on_cancel)
             self.calls.register_stream(LOGS, self._on_logs)
             await nursery.start(self.sender.run)
-            await nursery.start(self.gossip.serve, BIDS, self._on_bid_call)
+            await nursery.start(self.gossip.serve, OPEN_CALLS, self._on_open_call)
             nursery.start_soon(self.leases.run)
             await self._report_interrupted()
             for executor in self.executors.values():
@@ -173,7 +173,7 @@ class Compute:
 
     # -- bidding ---------------------------------------------------------
 
-    def _on_bid_call(self, sender: str, call: BidCall) -> None:
+    def _on_open_call(self, sender: str, call: OpenCall) -> None:
         """An open call for bids: answer it if this node would bid."""
         job = call.Job
         need = job.task.Resources.parsed(DEFAULT_NEED)
@@ -184,10 +184,10 @@ class Compute:
             assert self._nursery is not None
             self._nursery.start_soon(self._answer_call, call)
 
-    async def _answer_call(self, call: BidCall) -> None:
-        answer = OpenBid(JobID=call.Job.ID, Info=self._node_info())
+    async def _answer_call(self, call: OpenCall) -> None:
+        answer = OpenCallAnswer(JobID=call.Job.ID, Info=self._node_info())
         try:
-            await self.calls.call(call.RequesterID, OPEN_BID, answer, timeout=5)
+            await self.calls.call(call.RequesterID, OPEN_CALL_ANSWER, answer, timeout=5)
         except P2PError as exc:
             log.debug("could not answer the open call for %s: %s", call.Job.ID, exc)
 

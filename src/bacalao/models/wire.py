@@ -4,13 +4,15 @@ Gossip (lossy, signed, idempotent — each message supersedes the last):
     SignedNodeInfo    node-info topic: what a node offers (models.node),
                       signed by that node so that others may relay it
     Heartbeat         health topic: "I am alive; next one within Interval s"
-    BidCall           bids topic: an open call for bids on a job, for nodes
-                      the requester's view does not hold yet
+    OpenCall          open-calls topic: a requester that knows no node able
+                      to run a job asks every node that can to answer
     JobEvents         job-events topic: full snapshots of changed jobs
 
 Direct streams (reliable: persisted, acknowledged, retried):
     AskBid  -> Bid            requester asks a compute node to bid; a node
                               that accepts has started (or queued) the task
+    OpenCallAnswer -> Ack     a compute node answers an OpenCall: it can run
+                              the job (the requester then asks it to bid)
     CancelExecution -> Ack    requester stops an execution
     ExecutionUpdates -> UpdatesAnswer  compute reports state changes and results
     SyncRequest -> SyncResponse   a late joiner pulls job snapshots
@@ -72,8 +74,9 @@ class NodesResponse(WireModel):
     Nodes: list[SignedNodeInfo] = Field(default_factory=list, max_length=10_000)
 
 
-class BidCall(WireModel):
-    """Open call: nodes that can run `Job` may bid by calling OpenBid."""
+class OpenCall(WireModel):
+    """An open call for bids: a requester that knows no node able to run
+    `Job` asks every node that can to answer it (`OpenCallAnswer`)."""
 
     RequesterID: str
     Job: Job
@@ -124,8 +127,8 @@ class Bid(WireModel):
     NodeID: str = ""
 
 
-class OpenBid(WireModel):
-    """A compute node answering a BidCall: it can run the job; here is its info."""
+class OpenCallAnswer(WireModel):
+    """A compute node's answer to an OpenCall: it can run the job; its info."""
 
     JobID: str
     Info: NodeInfo

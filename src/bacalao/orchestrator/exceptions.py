@@ -6,7 +6,7 @@ OrchestratorError
  ├─ JobNotFound       no job has that ID or ID prefix               (404)
  ├─ AmbiguousJobID    a prefix matches several jobs                 (400)
  ├─ NodeNotFound      no node has that ID or ID prefix              (404)
- ├─ NotFound          some other thing asked for does not exist     (404)
+ ├─ VersionNotFound   the job has no such version                   (404)
  ├─ Unavailable       the node that holds it cannot be reached      (503)
  └─ InvalidJobState   the job cannot do that in its state           (409)
 
@@ -22,6 +22,7 @@ class OrchestratorError(Exception):
 
     code = "InternalError"
     status = 500
+    component = "Orchestrator"  # the part of the node that answers
 
     def __init__(self, message: str, *, hint: str = "") -> None:
         super().__init__(message)
@@ -62,6 +63,7 @@ class NothingChanged(OrchestratorError):
 class JobNotFound(OrchestratorError):
     code = "NotFound"
     status = 404
+    component = "JobStore"
 
     def __init__(self, job_id: str) -> None:
         super().__init__(f"job not found: {job_id}")
@@ -71,6 +73,7 @@ class JobNotFound(OrchestratorError):
 class AmbiguousJobID(OrchestratorError):
     code = "MultipleJobsFound"
     status = 400
+    component = "JobStore"
 
     def __init__(self, prefix: str, candidates: list[str]) -> None:
         super().__init__(
@@ -83,14 +86,18 @@ class AmbiguousJobID(OrchestratorError):
 class NodeNotFound(OrchestratorError):
     code = "NotFound"
     status = 404
+    component = "NodeManager"
 
     def __init__(self, node_id: str) -> None:
         super().__init__(f"node not found: {node_id}")
 
 
-class NotFound(OrchestratorError):
+class VersionNotFound(OrchestratorError):
+    """Raised when a job exists but not the version asked for."""
+
     code = "NotFound"
     status = 404
+    component = "JobStore"
 
 
 class Unavailable(OrchestratorError):

@@ -16,10 +16,10 @@ import trio
 
 from ..models.execution import Execution
 from ..models.job import Job
-from ..models.wire import AskBid, Bid, BidCall, CancelExecution
+from ..models.wire import AskBid, Bid, CancelExecution, OpenCall
 from ..p2p.exceptions import P2PError, RemoteError
 from ..p2p.interfaces import Broadcast, Calls
-from ..protocol import ASK_BID, BIDS, CANCEL
+from ..protocol import ASK_BID, CANCEL, OPEN_CALLS
 from .inbox import BidAnswered, Inboxes
 
 log = logging.getLogger(__name__)
@@ -113,7 +113,7 @@ class Outbound:
         self._open_calls[job.ID] = now
         try:
             await self._broadcast.publish(
-                BIDS, BidCall(RequesterID=self.node_id, Job=job)
+                OPEN_CALLS, OpenCall(RequesterID=self.node_id, Job=job)
             )
         except Exception:
             log.debug("open call for %s not published", job.ID, exc_info=True)

@@ -19,7 +19,7 @@ from ..models.wire import (
     ExecutionUpdate,
     ExecutionUpdates,
     LeaseAnswer,
-    OpenBid,
+    OpenCallAnswer,
     UpdatesAnswer,
 )
 from ..p2p.rpc import HandlerError
@@ -102,7 +102,7 @@ class Reports:
                 self.o.active.alive(execution_id, now)
         return LeaseAnswer(Ended=ended)
 
-    async def on_open_call_answer(self, peer: str, answer: OpenBid) -> Ack:
+    async def on_open_call_answer(self, peer: str, answer: OpenCallAnswer) -> Ack:
         """A node answered an open call: add it to the view, the job retries."""
         if answer.Info.NodeID != peer:
             raise HandlerError("bad_request", "an open bid must come from its own node")

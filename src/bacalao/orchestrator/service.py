@@ -21,7 +21,7 @@ from ..models.job import Job
 from ..models.states import ExecutionStateType, JobStateType
 from ..network.nodes import NodeManager
 from ..p2p.interfaces import Broadcast, Calls
-from ..protocol import EXECUTION_UPDATES, EXECUTIONS_ALIVE, OPEN_BID
+from ..protocol import EXECUTION_UPDATES, EXECUTIONS_ALIVE, OPEN_CALL_ANSWER
 from .active import ActiveJobs
 from .committer import Committer
 from .exceptions import InvalidJobState, JobNotFound
@@ -100,7 +100,7 @@ class Orchestrator:
         reports = Reports(self)
         calls = self.outbound.calls
         calls.register(EXECUTION_UPDATES, reports.on_updates)
-        calls.register(OPEN_BID, reports.on_open_call_answer)
+        calls.register(OPEN_CALL_ANSWER, reports.on_open_call_answer)
         calls.register(EXECUTIONS_ALIVE, reports.on_alive)
         async with trio.open_nursery() as nursery:
             self._nursery = nursery

@@ -2,7 +2,8 @@
 
 Pure functions: `prepare_job` takes what a user sent and returns the job
 as it will be stored (ID, name, defaults, state Pending), or raises
-`InvalidJob` naming the field at fault.
+`InvalidJob` naming the field at fault (the checks are
+`bacalao.validation`'s, shared with the API and the CLI).
 """
 
 from __future__ import annotations
@@ -11,13 +12,11 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from ..models.engines import UnknownEngine, engine_params
+from .. import validation
 from ..models.ids import new_bound_job_id
 from ..models.job import META_JOB_NONCE, InputSource, Job, SpecConfig
-from ..models.resources import Resources
 from ..models.states import JobStateType, State
-from ..publishers import registry as publishers
-from ..storage import registry as sources
+from ..validation import InvalidSpec
 from .exceptions import InvalidJob
 
 LEGACY_WASM_TARGET = "/wasm/entry.wasm"
@@ -58,61 +57,13 @@ def prepare_job(job: Job, *, node_id: str, now_ns: int, defaults: JobDefaults) -
 
 
 def check_job(job: Job) -> None:
-    """Raise `InvalidJob` for a job no node could ever run as written."""
-    task = job.task
-    if job.Type in ("batch", "service") and job.Count < 1:
-        raise InvalidJob("Job.Count", f"must be at least 1 for {job.Type} jobs")
+    """Raise `InvalidJob` for a job no node could ever run as written (the
+    one check of `bacalao.validation`, as the API and the CLI run it)."""
     try:
-        engine_params(task.Engine)
-    except UnknownEngine as exc:
-        raise InvalidJob("Job.Tasks.0.Engine.Type", str(exc)) from None
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        field = "Job.Tasks.0.Engine.Params" + (f".{where}" if where else "")
-        raise InvalidJob(field, err["msg"]) from None
-    _check_publisher(task.Publisher)
-    for i, source in enumerate(task.InputSources):
-        _check_input(i, source)
-    for i, result in enumerate(task.ResultPaths):
-        if not result.Path.startswith("/"):
-            raise InvalidJob(
-                f"Job.Tasks.0.ResultPaths.{i}.Path", "must be an absolute path"
-            )
-    try:
-        task.Resources.parsed(Resources())
-    except ValueError as exc:
-        raise InvalidJob("Job.Tasks.0.Resources", str(exc)) from None
-
-
-def _check_publisher(publisher: SpecConfig) -> None:
-    where = "Job.Tasks.0.Publisher"
-    if publisher.is_empty:
-        return
-    if publisher.Type not in publishers.names():
-        known = ", ".join(publishers.names())
-        raise InvalidJob(
-            f"{where}.Type",
-            f"unknown publisher {publisher.Type!r} (one of {known})",
-        )
-    problem = publishers.load(publisher.Type).check_params(publisher.Params)
-    if problem is not None:
-        raise InvalidJob(f"{where}.Params.{problem.param}", problem.message)
-
-
-def _check_input(i: int, source: InputSource) -> None:
-    where = f"Job.Tasks.0.InputSources.{i}"
-    if source.Source.Type not in sources.names():
-        known = ", ".join(sources.names())
-        raise InvalidJob(
-            f"{where}.Source.Type",
-            f"unknown input source {source.Source.Type!r} (one of {known})",
-        )
-    if not source.Target.startswith("/"):
-        raise InvalidJob(f"{where}.Target", "must be an absolute path inside the task")
-    problem = sources.load(source.Source.Type).check_params(source.Source.Params)
-    if problem is not None:
-        raise InvalidJob(f"{where}.Source.Params.{problem.param}", problem.message)
+        validation.check_job(job)
+    except InvalidSpec as exc:
+        first = exc.problems[0]
+        raise InvalidJob(first.field, first.reason) from None
 
 
 def _move_legacy_wasm_module(job: Job) -> None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..models.ids import new_evaluation_id, now_ns
 from ..models.job import Job
-from .exceptions import InvalidJobState, JobNotFound, NotFound
+from .exceptions import InvalidJobState, JobNotFound, VersionNotFound
 from .inbox import Superseded
 from .record import JobRecord
 from .submission import prepare_job
@@ -80,7 +80,7 @@ class Submissions:
                     if v.Version == version
                 ]
                 if not found:
-                    raise NotFound(
+                    raise VersionNotFound(
                         f"job {job_id} has no version {version}",
                         hint=f"its versions are 1 to {latest.Version}",
                     )

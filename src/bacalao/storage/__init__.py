@@ -9,6 +9,7 @@ bids (`refusal`) and stages (`stage`). Source types:
                                the operator allow-listed it (see `local`)
     urlDownload                an HTTP(S) GET on the compute node (`url`)
     s3                         an object, a prefix or a filtered prefix (`s3`)
+    ipfs                       a CID, fetched over bitswap (`ipfs`)
 
 This package imports nothing heavy until a name below is used, so the CLI
 can read `registry` for its help text.
