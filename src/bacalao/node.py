@@ -38,7 +38,13 @@ from .models.execution import Execution
 from .models.history import JobHistory
 from .models.ids import is_execution_id
 from .models.job import Job, SpecConfig
-from .models.node import BuildVersionInfo, ComputeNodeInfo, NodeInfo, NodeState
+from .models.node import (
+    MAX_PEERS_SHOWN,
+    BuildVersionInfo,
+    ComputeNodeInfo,
+    NodeInfo,
+    NodeState,
+)
 from .models.resources import Resources
 from .models.states import ExecutionStateType
 from .models.wire import Ack, LogsRequest
@@ -265,6 +271,7 @@ class Node:
             ApiAddress=self.api_url,
             Orchestrator=self.orchestrator is not None,
             HeldCIDs=self.ipfs.held() if compute is not None else [],
+            ConnectedPeers=sorted(self.swarm.connected_peers())[:MAX_PEERS_SHOWN],
         )
 
 
@@ -347,6 +354,7 @@ def api_options(config: NodeConfig) -> ApiOptions:
         tls_cert=config.tls_cert,
         tls_key=config.tls_key,
         body_timeout=config.api_body_timeout,
+        web_ui=config.web_ui,
     )
 
 

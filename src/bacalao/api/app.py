@@ -7,8 +7,8 @@
 from routing, parsing, the backend or a bug — leaves as Bacalhau's
 `APIError` JSON; a bug is logged with its traceback and answered with a 500
 `Internal server error`, never with the traceback. `ApiOptions` are the
-operator's controls: bearer tokens (see auth.py), TLS, and how long a
-request body may stall.
+operator's controls: bearer tokens (see auth.py), TLS, how long a request
+body may stall, and whether the dashboard (`bacalao.web`) is served at `/`.
 """
 
 from __future__ import annotations
@@ -27,12 +27,14 @@ from hypercorn.config import Config
 from hypercorn.trio import serve
 
 from ..orchestrator.exceptions import OrchestratorError
+from ..web import WebUi
 from .agent import agent_routes
-from .auth import CHALLENGE, BearerTokens
+from .auth import CHALLENGE, QUERY_TOKEN, BearerTokens
 from .backend import Backend
 from .errors import (
     ApiBindError,
     ApiError,
+    BadRequest,
     MethodNotAllowed,
     RequestTimeout,
     Unauthorized,
@@ -78,6 +80,7 @@ class ApiOptions:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     body_timeout: float = BODY_TIMEOUT
+    web_ui: bool = True
 
     @property
     def tls(self) -> bool:
@@ -117,11 +120,13 @@ class ApiApp:
         routes: Iterable[Route] = (),
         tokens: Iterable[str] = (),
         body_timeout: float = BODY_TIMEOUT,
+        web_ui: bool = True,
     ) -> None:
         self.router = build_router(backend, routes)
         self.max_body = max_body
         self.tokens = BearerTokens(tokens)
         self.body_timeout = body_timeout
+        self.web = WebUi() if web_ui else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -138,26 +143,10 @@ class ApiApp:
         method = scope["method"].upper()
         try:
             segments = _segments(scope)
-            self.tokens.check(method, segments, headers)
-            handler, params = self.router.match(method, segments)
-            streamed = _streams_body(handler)
-            body = (
-                b""
-                if streamed
-                else await read_body(receive, headers, self.max_body, self.body_timeout)
-            )
-            request = Request(
-                method=method,
-                path=scope["path"],
-                query=Query(scope.get("query_string", b"")),
-                headers=headers,
-                body=body,
-                params=params,
-                chunks=partial(body_chunks, receive, self.body_timeout)
-                if streamed
-                else None,
-            )
-            response = await handler(request)
+            if self.web is not None and self.web.serves(method, segments, headers):
+                response = await self.web.respond(segments, headers)
+            else:
+                response = await self._route(method, segments, scope, receive, headers)
         except Exception as exc:
             response = _error_response(exc, f"{method} {scope['path']}", request_id)
         try:
@@ -169,11 +158,44 @@ class ApiApp:
         except Exception:  # a bug in a stream: the headers are already sent
             log.exception("%s %s: response cut short", method, scope["path"])
 
+    async def _route(
+        self,
+        method: str,
+        segments: tuple[str, ...],
+        scope: Scope,
+        receive: Receive,
+        headers: dict[str, str],
+    ) -> Response:
+        self.tokens.check(method, segments, headers)
+        handler, params = self.router.match(method, segments)
+        streamed = _streams_body(handler)
+        body = (
+            b""
+            if streamed
+            else await read_body(receive, headers, self.max_body, self.body_timeout)
+        )
+        request = Request(
+            method=method,
+            path=scope["path"],
+            query=Query(scope.get("query_string", b"")),
+            headers=headers,
+            body=body,
+            params=params,
+            chunks=partial(body_chunks, receive, self.body_timeout)
+            if streamed
+            else None,
+        )
+        response: Response = await handler(request)
+        return response
+
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         segments = _segments(scope)
         try:
-            self.tokens.check("GET", segments, header_map(scope))
-        except Unauthorized as exc:
+            query = Query(scope.get("query_string", b""))
+            self.tokens.check(
+                "GET", segments, header_map(scope), query.text(QUERY_TOKEN) or None
+            )
+        except (Unauthorized, BadRequest) as exc:
             await _refuse_upgrade(scope, send, _error_response(exc, "upgrade", ""))
             return
         try:
@@ -290,7 +312,12 @@ async def serve_api(
     options = options or ApiOptions()
     config = hypercorn_config(host, port, options)
     # hypercorn's scope types are narrower than ours
-    app: Any = ApiApp(backend, tokens=options.tokens, body_timeout=options.body_timeout)
+    app: Any = ApiApp(
+        backend,
+        tokens=options.tokens,
+        body_timeout=options.body_timeout,
+        web_ui=options.web_ui,
+    )
     failure: OSError | None = None
     async with trio.open_nursery() as nursery:
         try:
