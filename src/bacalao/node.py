@@ -30,6 +30,7 @@ from .compute.service import Compute
 from .config import NodeConfig, default_bootstrap_peers
 from .controls import resolve_controls
 from .dataplane import DataConfig, DataPlane
+from .events import EventHub, Subscription
 from .executors.base import Executor
 from .executors.config import TASK_CAPABILITIES, DockerConfig, ExecutorsConfig
 from .executors.registry import build_executors, engine_names
@@ -59,6 +60,7 @@ from .orchestrator.exceptions import (
     OrchestratorError,
     Unavailable,
 )
+from .orchestrator.record import JobRecord
 from .orchestrator.service import Orchestrator
 from .orchestrator.store import AmbiguousID, JobStore, SqliteStore
 from .p2p.exceptions import P2PError, PeerUnreachable, RemoteError
@@ -119,6 +121,7 @@ class Node:
         )
         self.swarm.rpc.register(PING, _pong)
         self.swarm.on_peer_gone(self.nodes.peer_gone)
+        self.events = EventHub()
         self.shared = SharedView(
             self.node_id,
             self.store,
@@ -126,6 +129,7 @@ class Node:
             self.swarm.rpc,
             self._orchestrator_ids,
             follow_gossip=config.orchestrator,
+            on_replica=lambda s: self.events.job_changed(s.Job, s.Executions),
         )
         self.orchestrator: Orchestrator | None = None
         if config.orchestrator:
@@ -136,7 +140,7 @@ class Node:
                 self.swarm.rpc,
                 self.swarm.gossip,
                 config,
-                on_change=self.shared.job_changed,
+                on_change=self._job_changed,
             )
         self.compute: Compute | None = None
         self.ipfs = IpfsPeer(
@@ -162,6 +166,10 @@ class Node:
         self.ipfs.on_pinned = self.announcer.poke
         self.api_url = ""
         self._scope = trio.CancelScope()
+
+    def _job_changed(self, record: JobRecord) -> None:
+        self.shared.job_changed(record)
+        self.events.job_changed(record.job, record.executions.values())
 
     def stop(self) -> None:
         """Stop this node (its `run` returns); safe to call more than once."""
@@ -208,6 +216,8 @@ class Node:
             await nursery.start(self.swarm.run)
             await nursery.start(self.ipfs.run)
             await nursery.start(self.nodes.run)
+            changed, states = self.nodes.changed, self.nodes.states
+            await nursery.start(self.events.follow_nodes, changed, states)
             await nursery.start(self.shared.run)
             if self.orchestrator is not None:
                 await nursery.start(self.orchestrator.run)
@@ -492,6 +502,9 @@ class NodeBackend:
 
     def list_nodes(self) -> list[NodeState]:
         return self._node.nodes.states()
+
+    def subscribe_events(self, job_id: str = "") -> Subscription:
+        return self._node.events.subscribe(job_id)
 
     async def update_node(self, node_id: str, action: str) -> None:
         nodes, store = self._node.nodes, self._node.store

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json as jsonlib
-from collections.abc import MutableMapping
+from collections.abc import AsyncIterator, MutableMapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -122,3 +123,95 @@ def error_of(reply: Reply) -> dict[str, Any]:
     assert body["Status"] == reply.status
     assert reply.headers["content-type"] == "application/json"
     return body
+
+
+@dataclass
+class EventStream:
+    """A server-sent event stream being read from an app (see `open_events`)."""
+
+    status: int
+    headers: dict[str, str]
+    chunks: trio.MemoryReceiveChannel[bytes]
+    hang_up: trio.Event
+    buffer: bytes = b""
+    ended: bool = False
+
+    async def next_block(self) -> str:
+        """The next event or comment block (its lines, without the blank line);
+        "" once the stream ended."""
+        while b"\n\n" not in self.buffer:
+            try:
+                self.buffer += await self.chunks.receive()
+            except trio.EndOfChannel:
+                self.ended = True
+                return ""
+        block, self.buffer = self.buffer.split(b"\n\n", 1)
+        return block.decode()
+
+    async def next_event(self) -> tuple[str, str, Any]:
+        """The next event's (event, id, data as JSON), skipping comments."""
+        while True:
+            block = await self.next_block()
+            assert block, "the stream ended"
+            fields: dict[str, str] = {}
+            for line in block.splitlines():
+                if not line.startswith(":"):
+                    name, _, value = line.partition(": ")
+                    fields[name] = value
+            if fields:
+                return (
+                    fields["event"],
+                    fields.get("id", ""),
+                    jsonlib.loads(fields["data"]),
+                )
+
+
+@asynccontextmanager
+async def open_events(
+    app: Any, query: str = "", path: str = "/api/v1/orchestrator/events"
+) -> AsyncIterator[EventStream]:
+    """GET a streaming route of `app`; the client hangs up when the block ends."""
+    send_chunk, chunks = trio.open_memory_channel[bytes](1000)
+    hang_up = trio.Event()
+    started: list[MutableMapping[str, Any]] = []
+    has_start = trio.Event()
+    incoming = [{"type": "http.request", "body": b"", "more_body": False}]
+
+    async def receive() -> dict[str, Any]:
+        if incoming:
+            return incoming.pop(0)
+        await hang_up.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            started.append(message)
+            has_start.set()
+        elif message.get("body"):
+            await send_chunk.send(message["body"])
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "path": path,
+        "raw_path": quote(path).encode(),
+        "query_string": query.encode(),
+        "headers": [],
+    }
+
+    async def serve() -> None:
+        async with send_chunk:
+            await app(scope, receive, send)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(serve)
+        with trio.fail_after(5):
+            await has_start.wait()
+        headers = {k.decode(): v.decode() for k, v in started[0]["headers"]}
+        stream = EventStream(started[0]["status"], headers, chunks, hang_up)
+        try:
+            yield stream
+        finally:
+            hang_up.set()

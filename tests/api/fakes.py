@@ -19,6 +19,7 @@ from typing import Any
 import trio
 
 from bacalao.api.backend import LogLine, Submitted
+from bacalao.events import EventHub, Subscription
 from bacalao.models.execution import Execution, RunCommandResult
 from bacalao.models.history import Event, JobHistory, JobHistoryType
 from bacalao.models.ids import new_execution_id, new_job_id
@@ -96,6 +97,7 @@ class FakeBackend:
         # at `api_base` (set both to serve `job get` from the fake)
         self.results_root: Path | None = None
         self.api_base = ""
+        self.events = EventHub()  # every job change is published here
         self._clock = 1_700_000_000_000_000_000
 
     # -- helpers for tests ---------------------------------------------
@@ -187,6 +189,7 @@ class FakeBackend:
         self.executions[job_id] = []
         self.history[job_id] = []
         self._event(job_id, "Job submitted", JobStateType.Pending)
+        self.events.job_changed(stored, [])
         if self.auto_run:
             self.runs[job_id] = self._script(stored)
         return Submitted(job_id, str(uuid.uuid4()), ["fake backend warning"])
@@ -256,6 +259,9 @@ class FakeBackend:
         self._set_state(job_id, JobStateType.Stopped, reason)
         return str(uuid.uuid4())
 
+    def subscribe_events(self, job_id: str = "") -> Subscription:
+        return self.events.subscribe(job_id)
+
     def list_nodes(self) -> list[NodeState]:
         return list(self.nodes)
 
@@ -315,6 +321,7 @@ class FakeBackend:
             }
         )
         self._event(job_id, state.name, state)
+        self.events.job_changed(self.jobs[job_id], self.executions[job_id])
 
     def _publish(self, execution_id: str, stdout: str) -> SpecConfig:
         if self.results_root is None:
@@ -336,13 +343,13 @@ class FakeBackend:
         execution_id = new_execution_id()
 
         def running() -> None:
-            self._set_state(job.ID, JobStateType.Running)
             self.add_execution(
                 job.ID,
                 ID=execution_id,
                 ComputeState={"StateType": ExecutionStateType.Running},
                 DesiredState={"StateType": 1},
             )
+            self._set_state(job.ID, JobStateType.Running)
 
         def finished() -> None:
             final = (

@@ -9,6 +9,7 @@ import jsonschema
 import pytest
 
 from bacalao.api.app import ApiApp, build_router
+from bacalao.api.events import EVENTS
 from bacalao.api.openapi import OPENAPI_PATH, QUERY_PARAMS, openapi_document
 from bacalao.api.router import Route, route
 
@@ -104,7 +105,7 @@ async def test_answers_match_their_schemas(
     }
     checked = 0
     for path, operations in doc["paths"].items():
-        if "get" not in operations:
+        if "get" not in operations or path == EVENTS:  # endless: test_events.py
             continue
         concrete = path.replace("{id}", populated["id"]).replace("{name}", "e.tar.gz")
         if path.startswith("/api/v1/orchestrator/nodes/"):

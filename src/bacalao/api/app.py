@@ -40,6 +40,7 @@ from .errors import (
     Unauthorized,
     error_for,
 )
+from .events import event_routes
 from .http import (
     BODY_TIMEOUT,
     MAX_BODY,
@@ -99,6 +100,7 @@ def build_router(backend: Backend, extra: Iterable[Route] = ()) -> Router:
             *agent_routes(backend),
             *job_routes(backend),
             *log_routes(backend),
+            *event_routes(backend),
             *node_routes(backend),
             *result_routes(backend),
             *ipfs_routes(backend),
@@ -151,7 +153,11 @@ class ApiApp:
             response = _error_response(exc, f"{method} {scope['path']}", request_id)
         try:
             await send_response(
-                send, response, head=method == "HEAD", request_id=request_id
+                send,
+                response,
+                head=method == "HEAD",
+                request_id=request_id,
+                receive=receive,
             )
         except (OSError, trio.BrokenResourceError) as exc:  # a stream, cut short
             log.warning("%s %s: response cut short: %s", method, scope["path"], exc)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from ..events import Subscription
 from ..models.execution import Execution
 from ..models.history import JobHistory
 from ..models.job import Job, SpecConfig
@@ -79,6 +80,11 @@ class Backend(Protocol):
         ...
 
     def list_nodes(self) -> list[NodeState]: ...
+
+    def subscribe_events(self, job_id: str = "") -> Subscription:
+        """Job and node changes from now on (only `job_id`'s, if given: a
+        full ID); see `bacalao.events`."""
+        ...
 
     async def update_node(self, node_id: str, action: str) -> None:
         """Approve, reject or delete a node (Bacalhau's node actions)."""

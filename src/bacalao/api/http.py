@@ -173,8 +173,15 @@ def _too_large(limit: int) -> PayloadTooLarge:
 
 
 async def send_response(
-    send: Send, response: Response, *, head: bool = False, request_id: str = ""
+    send: Send,
+    response: Response,
+    *,
+    head: bool = False,
+    request_id: str = "",
+    receive: Receive | None = None,
 ) -> None:
+    """Write `response`; with `receive`, a streamed body stops as soon as the
+    client disconnects (an event stream may otherwise wait long to notice)."""
     headers = [(b"content-type", response.content_type.encode())]
     if response.stream is None:
         headers.append((b"content-length", str(len(response.body)).encode()))
@@ -187,7 +194,10 @@ async def send_response(
         {"type": "http.response.start", "status": response.status, "headers": headers}
     )
     if response.stream is not None and not head:
-        await _send_stream(send, response.stream)
+        if receive is None:
+            await _send_stream(send, response.stream)
+        else:
+            await _send_stream_until_gone(send, receive, response.stream)
         return
     await send({"type": "http.response.body", "body": b"" if head else response.body})
 
@@ -199,6 +209,21 @@ async def _send_stream(send: Send, stream: Streamer) -> None:
 
     await stream(write)
     await send({"type": "http.response.body", "body": b""})
+
+
+async def _send_stream_until_gone(
+    send: Send, receive: Receive, stream: Streamer
+) -> None:
+    async with trio.open_nursery() as nursery:
+
+        async def watch() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            nursery.cancel_scope.cancel()
+
+        nursery.start_soon(watch)
+        await _send_stream(send, stream)
+        nursery.cancel_scope.cancel()
 
 
 __all__ = [

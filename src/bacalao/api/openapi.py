@@ -59,6 +59,7 @@ QUERY_PARAMS: dict[str, tuple[dict[str, Any], str]] = {
     "filter-status": (_STRING, "CONNECTED or DISCONNECTED"),
     "follow": (_BOOL, "Keep streaming new output until the execution ends"),
     "tail": (_BOOL, "Start from the end of the output"),
+    "job_id": (_STRING, "Only this job (ID, unique prefix or name)"),
 }
 
 

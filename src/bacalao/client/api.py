@@ -73,6 +73,7 @@ if TYPE_CHECKING:
     )
     from ..models.job import Job
     from ..models.node import BuildVersionInfo, NodeInfo
+    from .events import ServerEvent
 
     M = TypeVar("M", bound=BaseModel)
 
@@ -80,6 +81,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 1234
 JOBS = "/api/v1/orchestrator/jobs"
 NODES = "/api/v1/orchestrator/nodes"
+EVENTS = "/api/v1/orchestrator/events"
 USER_AGENT = "bacalao-client"
 DOWNLOAD_CHUNK = 256 * 1024
 UNPACKED_HEADER = "x-bacalao-unpacked-bytes"  # size of a results tar.gz, unpacked
@@ -410,6 +412,24 @@ class Client:
                 )
             time.sleep(min(delay, remaining))
             delay = min(delay * 1.5, max_poll)
+
+    def events(
+        self, job_id: str = "", *, timeout: float | None = None
+    ) -> Iterator[ServerEvent]:
+        """The node's event stream (one job's, with `job_id`: its current
+        state first), as it comes; `timeout`: s without a byte, keepalives
+        included. A node without the stream answers `NotFound`."""
+        from .events import READ_TIMEOUT, stream_events
+
+        target = EVENTS + query_string({"job_id": job_id or None})
+        headers = {
+            "Accept": "text/event-stream",
+            "User-Agent": USER_AGENT,
+            **self.endpoint.auth_headers(),
+            **self.headers,
+        }
+        wait = READ_TIMEOUT if timeout is None else timeout
+        return stream_events(self.endpoint, target, headers, wait)
 
     # -- nodes -------------------------------------------------------------
 

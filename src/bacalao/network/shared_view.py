@@ -77,8 +77,10 @@ class SharedView:
         orchestrators: Callable[[], list[str]],
         *,
         follow_gossip: bool = True,
+        on_replica: Callable[[JobSnapshot], None] | None = None,
     ) -> None:
         self.node_id = node_id
+        self._on_replica = on_replica
         self.follow_gossip = follow_gossip
         self.store = store
         self.gossip = gossip
@@ -214,11 +216,19 @@ class SharedView:
         """Keep replicas; False if the store cannot take them now (a later
         sync brings them again)."""
         try:
-            await self.store.put_snapshots(snaps)
+            changed = await self.store.put_snapshots(snaps)
         except (StorageUnavailable, StoreError) as exc:
             log.warning("%d job snapshots not stored: %s", len(snaps), exc)
             self._synced.clear()  # pull everything again once it works
             return False
+        if self._on_replica is not None and changed:
+            newest: dict[str, JobSnapshot] = {}
+            for snap in snaps:
+                known = newest.get(snap.Job.ID)
+                if known is None or snap.Job.Revision > known.Job.Revision:
+                    newest[snap.Job.ID] = snap
+            for job_id in dict.fromkeys(changed):
+                self._on_replica(newest[job_id])
         return True
 
     async def _pull_loop(self) -> None:
