@@ -10,6 +10,7 @@ demo:
 # Lint, type-check and run the whole test suite.
 test *ARGS: lint
     scripts/setup-docker.sh || echo "(no Docker engine: Docker tests will skip)"
+    scripts/setup-browser.sh || echo "(no chromium: the dashboard's browser tests will skip)"
     pytest {{ARGS}}
 
 lint:
