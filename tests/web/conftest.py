@@ -68,8 +68,9 @@ def page(browser: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
-def shot(page: Any) -> Callable[[str], Path]:
-    return lambda name: screenshot(page, name)
+def shot(page: Any) -> Callable[..., Path]:
+    """`shot(name, full_page=False)`: a screenshot of the test's tab."""
+    return lambda name, **options: screenshot(page, name, **options)
 
 
 @pytest.fixture

@@ -9,9 +9,10 @@ ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / ".artifacts" / "screenshots"
 
 
-def screenshot(tab: Any, name: str) -> Path:
-    """Save what `tab` shows as .artifacts/screenshots/NAME.png."""
+def screenshot(tab: Any, name: str, *, full_page: bool = False) -> Path:
+    """Save what `tab` shows (or its whole page) as
+    .artifacts/screenshots/NAME.png."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    tab.screenshot(path=str(path))
+    tab.screenshot(path=str(path), full_page=full_page)
     return path

@@ -67,7 +67,7 @@ def serving_node(repo: Path, peer: str, label: str) -> Iterator[None]:
 
 
 def test_a_job_run_through_the_cli_appears_live_and_shows_logs_and_results(
-    page: Any, stack: list[Any], wasm_module: Path, shot: Callable[[str], Path]
+    page: Any, stack: list[Any], wasm_module: Path, shot: Callable[..., Path]
 ) -> None:
     node = stack[0]
     page.goto(f"{node.api_url}/#/jobs")
@@ -78,7 +78,21 @@ def test_a_job_run_through_the_cli_appears_live_and_shows_logs_and_results(
     row = page.locator(f'tr[data-job-id="{job_id}"]')
     expect(row).to_have_attribute("data-state", "Completed")
     assert page.evaluate("window.notReloaded") is True
+
+    named = ["--name", "nightly-report", "-l", "team=data"]
+    cli(node, "wasm", "run", "--id-only", *named, str(wasm_module))
+    rows = page.locator("table.jobs tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_contain_text("nightly-report")
     shot("jobs")
+    page.get_by_label("Labels").fill("team=data")
+    expect(rows).to_have_count(1)
+    page.get_by_label("Labels").fill("")
+    page.get_by_label("ID prefix or name").fill(job_id[:10])
+    expect(rows).to_have_count(1)
+    page.get_by_label("State").select_option("Failed")
+    expect(rows).to_have_count(0)
+    page.get_by_label("State").select_option("")
 
     row.get_by_role("link").click()
     expect(page.locator(".job-state")).to_have_attribute("data-state", "Completed")
@@ -91,7 +105,7 @@ def test_a_job_run_through_the_cli_appears_live_and_shows_logs_and_results(
 
 
 def test_a_node_started_later_appears_in_the_nodes_view(
-    page: Any, stack: list[Any], tmp_path: Path, shot: Callable[[str], Path]
+    page: Any, stack: list[Any], tmp_path: Path, shot: Callable[..., Path]
 ) -> None:
     page.goto(f"{stack[0].api_url}/#/nodes")
     expect(page.locator("table.nodes tbody tr")).to_have_count(2)
@@ -103,11 +117,11 @@ def test_a_node_started_later_appears_in_the_nodes_view(
         expect(page.locator(f'svg.swarm g[data-node-id="{late_id}"]')).to_be_visible()
         expect(page.locator("table.nodes tbody tr")).to_have_count(3)
         expect(page.locator("svg.swarm line")).to_have_count(3)
-        shot("nodes")
+        shot("nodes", full_page=True)
 
 
 def test_the_submit_form_runs_a_job_and_shows_the_apis_validation_error(
-    page: Any, stack: list[Any], wasm_module: Path, shot: Callable[[str], Path]
+    page: Any, stack: list[Any], wasm_module: Path, shot: Callable[..., Path]
 ) -> None:
     node = stack[0]
     page.goto(f"{node.api_url}/#/submit")

@@ -20,6 +20,19 @@ function append(element, children) {
   }
 }
 
+// A table row whose cells carry their column's name (data-label), which
+// the phone layout shows beside each value when rows become cards.
+export function dataRow(attrs, columns, cells) {
+  const td = (one, i) => h("td", { "data-label": columns[i], ...one.attrs }, h("div", {}, one.content));
+  return h("tr", attrs, cells.map(td));
+}
+
+export const cell = (content, attrs = {}) => ({ content, attrs });
+
+export function headRow(columns) {
+  return h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c))));
+}
+
 export function replace(element, ...children) {
   element.replaceChildren();
   append(element, children);

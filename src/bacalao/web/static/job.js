@@ -4,28 +4,28 @@
 
 import { api, authorizedFetch, token } from "./api.js";
 import {
-  TERMINAL, badge, copyButton, desiredState, errorBox, executionState, h, heading,
-  jobState, nodeName, replace, shortId, timeElement,
+  TERMINAL, badge, cell, copyButton, dataRow, desiredState, errorBox, executionState, h, headRow,
+  heading, jobState, nodeName, replace, shortId, timeElement,
 } from "./dom.js";
 import { follow } from "./live.js";
 import { openLogs } from "./logs.js";
 
 const JOBS = "/api/v1/orchestrator/jobs";
+const COLUMNS = ["Execution", "Node", "State", "Desired", "Exit", "Updated"];
 const RAN = new Set(["Running", "Publishing", "Completed", "Failed", "Cancelled"]);
 
 function executionRow(execution) {
   const output = execution.RunOutput;
   const state = executionState(execution.ComputeState.StateType);
-  return h(
-    "tr",
-    { dataset: { executionId: execution.ID } },
-    h("td", { title: execution.ID }, shortId(execution.ID, 12)),
-    h("td", { title: execution.NodeID }, h("a", { href: "#/nodes" }, nodeName(execution.NodeID))),
-    h("td", {}, badge(state), execution.ComputeState.Message ? h("span", { class: "note" }, ` ${execution.ComputeState.Message}`) : ""),
-    h("td", {}, desiredState(execution.DesiredState.StateType)),
-    h("td", {}, output ? String(output.ExitCode) : ""),
-    h("td", {}, timeElement(execution.ModifyTime)),
-  );
+  const message = execution.ComputeState.Message;
+  return dataRow({ dataset: { executionId: execution.ID } }, COLUMNS, [
+    cell(shortId(execution.ID, 12), { title: execution.ID }),
+    cell(h("a", { href: "#/nodes" }, nodeName(execution.NodeID)), { title: execution.NodeID }),
+    cell([badge(state), message ? h("span", { class: "note" }, ` ${message}`) : ""]),
+    cell(desiredState(execution.DesiredState.StateType)),
+    cell(output ? String(output.ExitCode) : ""),
+    cell(timeElement(execution.ModifyTime)),
+  ]);
 }
 
 function historyItem(item) {
@@ -86,7 +86,7 @@ export function jobView(root, jobId) {
     h("p", {}, h("a", { href: "#/jobs" }, "← All jobs")),
     title, state, stop, message,
     h("section", { "aria-labelledby": "h-exec" }, h("h3", { id: "h-exec" }, "Executions"),
-      h("div", { class: "scroll" }, h("table", {}, h("thead", {}, h("tr", {}, ["Execution", "Node", "State", "Desired", "Exit", "Updated"].map((c) => h("th", { scope: "col" }, c)))), executions))),
+      h("div", { class: "scroll" }, h("table", { class: "cards" }, headRow(COLUMNS), executions))),
     h("section", { "aria-labelledby": "h-logs" }, h("h3", { id: "h-logs" }, "Output"), logs),
     h("section", { "aria-labelledby": "h-results" }, h("h3", { id: "h-results" }, "Results"), results),
     h("section", { "aria-labelledby": "h-history" }, h("h3", { id: "h-history" }, "History"), timeline),

@@ -2,12 +2,15 @@
 // filters by state, type and label and a search by ID prefix or name.
 
 import { api } from "./api.js";
-import { JOB_STATES, badge, h, heading, jobState, labelsText, replace, shortId, timeElement } from "./dom.js";
+import {
+  JOB_STATES, badge, cell, dataRow, h, headRow, heading, jobState, labelsText, replace, shortId, timeElement,
+} from "./dom.js";
 import { follow } from "./live.js";
 
 const JOBS = "/api/v1/orchestrator/jobs";
 const TYPES = ["batch", "ops", "daemon", "service"];
 const SHOWN = 500;
+const COLUMNS = ["ID", "Name", "Type", "State", "Created", "Labels"];
 
 function select(id, label, values) {
   return [
@@ -45,16 +48,14 @@ function matches(job, filter) {
 function row(job) {
   const link = h("a", { href: `#/jobs/${encodeURIComponent(job.ID)}`, title: job.ID }, shortId(job.ID, 13));
   const engine = ((job.Tasks || [])[0] || {}).Engine || {};
-  return h(
-    "tr",
-    { dataset: { jobId: job.ID, state: jobState(job) } },
-    h("td", {}, link),
-    h("td", { class: "wrap" }, job.Name === job.ID ? "" : job.Name),
-    h("td", {}, job.Type, engine.Type ? ` · ${engine.Type}` : ""),
-    h("td", {}, badge(jobState(job))),
-    h("td", {}, timeElement(job.CreateTime)),
-    h("td", { class: "wrap" }, labelsText(job.Labels)),
-  );
+  return dataRow({ dataset: { jobId: job.ID, state: jobState(job) } }, COLUMNS, [
+    cell(link),
+    cell(job.Name === job.ID ? "" : job.Name, { class: "wrap" }),
+    cell([job.Type, engine.Type ? ` · ${engine.Type}` : ""]),
+    cell(badge(jobState(job))),
+    cell(timeElement(job.CreateTime)),
+    cell(labelsText(job.Labels), { class: "wrap" }),
+  ]);
 }
 
 export function jobsView(root) {
@@ -71,9 +72,9 @@ export function jobsView(root) {
   const summary = h("p", { class: "summary", "aria-live": "polite" });
   const table = h(
     "table",
-    { class: "jobs", "aria-describedby": "jobs-summary" },
+    { class: "jobs cards", "aria-describedby": "jobs-summary" },
     h("caption", { class: "visually-hidden" }, "Jobs, newest first"),
-    h("thead", {}, h("tr", {}, ["ID", "Name", "Type", "State", "Created", "Labels"].map((c) => h("th", { scope: "col" }, c)))),
+    headRow(COLUMNS),
     body,
   );
   summary.id = "jobs-summary";

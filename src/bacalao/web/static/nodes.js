@@ -2,11 +2,12 @@
 // use, labels, liveness) and a picture of who is connected to whom, live.
 
 import { api } from "./api.js";
-import { bytes, h, heading, labelsText, nodeName, replace, timeElement } from "./dom.js";
+import { bytes, cell, dataRow, h, headRow, heading, labelsText, nodeName, replace, timeElement } from "./dom.js";
 import { follow } from "./live.js";
-import { swarmPicture } from "./swarm.js";
+import { linkCounts, swarmPicture } from "./swarm.js";
 
 const NODES = "/api/v1/orchestrator/nodes";
+const COLUMNS = ["Node", "Type", "Engines", "Capacity in use", "Labels", "Liveness", "Links"];
 
 function kind(info) {
   if (info.ComputeNodeInfo && info.Orchestrator) return "Hybrid";
@@ -24,27 +25,25 @@ function use(compute) {
   return [h("div", {}, cpu), h("div", {}, memory + gpu), h("div", { class: "note" }, running)];
 }
 
-function row(node, selfId) {
+function row(node, selfId, links) {
   const info = node.Info;
   const up = node.Connection === "CONNECTED";
   const compute = info.ComputeNodeInfo;
-  return h(
-    "tr",
-    { dataset: { nodeId: info.NodeID, connection: node.Connection } },
-    h("td", { title: info.NodeID }, h("code", {}, nodeName(info.NodeID)), info.NodeID === selfId ? h("span", { class: "note" }, " (this node)") : ""),
-    h("td", {}, kind(info)),
-    h("td", {}, compute ? compute.ExecutionEngines.join(", ") : ""),
-    h("td", {}, use(compute)),
-    h("td", { class: "wrap" }, labelsText(info.Labels)),
-    h(
-      "td",
-      {},
-      h("span", { class: `badge ${up ? "state-completed" : "state-failed"}` }, up ? "connected" : "disconnected"),
-      node.Membership !== "APPROVED" ? h("span", { class: "note" }, ` ${node.Membership.toLowerCase()}`) : "",
-      h("div", { class: "note" }, "heartbeat ", timeElement(node.ConnectionState.LastHeartbeat)),
-    ),
-    h("td", {}, String((info.ConnectedPeers || []).length)),
-  );
+  const liveness = [
+    h("span", { class: `badge ${up ? "state-completed" : "state-failed"}` }, up ? "connected" : "disconnected"),
+    node.Membership !== "APPROVED" ? h("span", { class: "note" }, ` ${node.Membership.toLowerCase()}`) : "",
+    h("div", { class: "note" }, "heartbeat ", timeElement(node.ConnectionState.LastHeartbeat)),
+  ];
+  const self = info.NodeID === selfId ? h("span", { class: "note" }, " (this node)") : "";
+  return dataRow({ dataset: { nodeId: info.NodeID, connection: node.Connection } }, COLUMNS, [
+    cell([h("code", {}, nodeName(info.NodeID)), self], { title: info.NodeID }),
+    cell(kind(info)),
+    cell(compute ? compute.ExecutionEngines.join(", ") : ""),
+    cell(use(compute)),
+    cell(labelsText(info.Labels), { class: "wrap" }),
+    cell(liveness),
+    cell(String(links.get(info.NodeID) || 0), { title: "nodes it is linked to in the picture below" }),
+  ]);
 }
 
 export function nodesView(root) {
@@ -62,8 +61,8 @@ export function nodesView(root) {
       { class: "scroll" },
       h(
         "table",
-        { class: "nodes", "aria-describedby": "nodes-summary" },
-        h("thead", {}, h("tr", {}, ["Node", "Type", "Engines", "Capacity in use", "Labels", "Liveness", "Peers"].map((c) => h("th", { scope: "col" }, c)))),
+        { class: "nodes cards", "aria-describedby": "nodes-summary" },
+        headRow(COLUMNS),
         body,
       ),
     ),
@@ -77,7 +76,8 @@ export function nodesView(root) {
     requestAnimationFrame(() => {
       pending = false;
       const all = [...nodes.values()].sort((a, b) => a.Info.NodeID.localeCompare(b.Info.NodeID));
-      replace(body, all.map((node) => row(node, selfId)));
+      const links = linkCounts(all);
+      replace(body, all.map((node) => row(node, selfId, links)));
       const up = all.filter((n) => n.Connection === "CONNECTED").length;
       summary.textContent = `${all.length} nodes, ${up} connected`;
       replace(picture, swarmPicture(all, selfId), h("figcaption", {}, "Lines join nodes that hold a connection to each other (as each node last announced); green is this node, grey a disconnected one."));

@@ -8,6 +8,16 @@ const SIZE = 360;
 const RADIUS = 140;
 const DOT = 14;
 
+// How many of the known nodes each node is linked to (per `edges`).
+export function linkCounts(nodes) {
+  const counts = new Map(nodes.map((n) => [n.Info.NodeID, 0]));
+  for (const [a, b] of edges(nodes)) {
+    counts.set(a, counts.get(a) + 1);
+    counts.set(b, counts.get(b) + 1);
+  }
+  return counts;
+}
+
 // Undirected edges between known nodes, each once.
 export function edges(nodes) {
   const known = new Set(nodes.map((n) => n.Info.NodeID));
@@ -54,9 +64,12 @@ export function swarmPicture(nodes, selfId) {
     );
   });
   const summary = `${sorted.length} nodes, ${links.length} connections between them`;
+  const ys = [...place.values()].map(([, y]) => y);
+  const top = Math.max(0, Math.min(...ys, center) - DOT - 28);
+  const bottom = Math.min(SIZE, Math.max(...ys, center) + DOT + 28);
   return svg(
     "svg",
-    { viewBox: `0 0 ${SIZE} ${SIZE}`, role: "img", "aria-labelledby": "swarm-title", class: "swarm" },
+    { viewBox: `0 ${top} ${SIZE} ${bottom - top}`, role: "img", "aria-labelledby": "swarm-title", class: "swarm" },
     svg("title", { id: "swarm-title" }, `The swarm: ${summary}`),
     ...lines,
     ...dots,
