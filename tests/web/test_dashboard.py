@@ -16,6 +16,7 @@ from typing import Any
 
 from bacalao.ports import free_port
 from tests.cli.support import run_cli
+from tests.needs import TEST_IMAGE, need_docker_image
 
 JOBS = "/api/v1/orchestrator/jobs"
 
@@ -74,7 +75,8 @@ def test_a_job_run_through_the_cli_appears_live_and_shows_logs_and_results(
     expect(page.locator("#live")).to_have_text("live")
     page.evaluate("window.notReloaded = true")
 
-    job_id = cli(node, "wasm", "run", "--id-only", str(wasm_module)).strip()
+    job_id = cli(node, "wasm", "run", "--no-wait", "--id-only", str(wasm_module))
+    job_id = job_id.strip()
     row = page.locator(f'tr[data-job-id="{job_id}"]')
     expect(row).to_have_attribute("data-state", "Completed")
     assert page.evaluate("window.notReloaded") is True
@@ -140,3 +142,31 @@ def test_the_submit_form_runs_a_job_and_shows_the_apis_validation_error(
     submitted.click()
     expect(page.locator(".job-state")).to_have_attribute("data-state", "Completed")
     expect(page.locator("pre.logs")).to_contain_text("hello from wasm")
+
+
+def test_output_streams_while_a_job_runs_and_the_stop_button_stops_it(
+    page: Any, stack: list[Any]
+) -> None:
+    need_docker_image()
+    node = stack[0]
+    script = "echo first line; sleep 60; echo never"
+    job_id = cli(
+        node,
+        "docker",
+        "run",
+        "--no-wait",
+        "--id-only",
+        TEST_IMAGE,
+        "--",
+        "sh",
+        "-c",
+        script,
+    ).strip()
+    page.goto(f"{node.api_url}/#/jobs/{job_id}")
+    expect(page.locator(".job-state")).to_have_attribute("data-state", "Running")
+    expect(page.locator("pre.logs")).to_contain_text("first line")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Stop job").click()
+    expect(page.locator(".job-state")).to_have_attribute("data-state", "Stopped")
+    expect(page.get_by_role("button", name="Stop job")).to_be_hidden()
+    assert "never" not in page.locator("pre.logs").inner_text()
