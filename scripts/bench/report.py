@@ -40,6 +40,8 @@ GOALS = {
     12: ("S3 input staging", "≥ 90% of boto3's rate, RSS growth ≤ 32 MB"),
     13: ("S3 publish", "≥ 90% of boto3's rate, RSS growth ≤ 32 MB"),
     14: ("Docker job, IPFS input", "none set: what fetching the input costs"),
+    15: ("`wasm run` from the CLI", "≤ 60 ms over `version --client`"),
+    16: ("`docker run` from the CLI", "ratio ≤ 1.10 to `docker run --rm`"),
 }
 PLACEHOLDER = (
     "**Limit / profile:** _(to fill: what bounds this figure, and the profile)_"

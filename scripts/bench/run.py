@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""bacalao's benchmark suite: issue 5's nine figures and the data plane's five.
+"""bacalao's benchmark suite: issue 5's nine figures, the data plane's five,
+and issue 13's two of a job run from the CLI.
 
     python scripts/bench/run.py            full run, rewrites BENCHMARKS.md
     python scripts/bench/run.py --only 10,14   those figures, merged into it
@@ -10,11 +11,11 @@ Phases run one after another, each with its own processes, so they never
 load the machine at the same time: CLI start (8), the devstack figures
 (1, 2, 3), footprint (9), throughput (4), swarms (5, 6, 7), the data plane
 (10-14: ipfs add, bitswap, S3 staging and publishing, a Docker job with an
-IPFS input). A phase that breaks records an error in its figures and the
-others still run. Full runs also profile the slow paths with py-spy
-(`--no-profile` to skip); raw stacks are kept in the work folder
-(`--keep`). A run of some figures written to an existing report replaces
-only their rows and sections (`report.merge`).
+IPFS input), a job run from the CLI (15, 16). A phase that breaks records
+an error in its figures and the others still run. Full runs also profile
+the slow paths with py-spy (`--no-profile` to skip); raw stacks are kept
+in the work folder (`--keep`). A run of some figures written to an
+existing report replaces only their rows and sections (`report.merge`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import fig_cli
+import fig_cli_jobs
 import fig_data
 import fig_latency
 import fig_load
@@ -78,6 +80,7 @@ class Sizes:
     parallel: bool = False
     warmup: int = 5
     loop_budget: float = 120
+    cli_job_pairs: int = 30
 
 
 FULL = Sizes(
@@ -139,6 +142,7 @@ QUICK = replace(
     s3_rounds=1,
     job_mib=32,
     job_rounds=3,
+    cli_job_pairs=10,
 )
 SMOKE = replace(
     QUICK,
@@ -168,6 +172,7 @@ SMOKE = replace(
     s3_objects=8,
     job_mib=1,
     job_rounds=1,
+    cli_job_pairs=1,
 )
 MODES = {"full": FULL, "quick": QUICK, "smoke": SMOKE}
 
@@ -189,6 +194,7 @@ def run_phases(sizes: Sizes, only: set[int], work: Path) -> list[Figure]:
         ([4], fig_load.figure_4, (sizes, work)),
         ([5, 6, 7], fig_swarm.run, (sizes, work / "swarm")),
         ([10, 11, 12, 13, 14], fig_data.run, (sizes, work / "data", only)),
+        ([15, 16], fig_cli_jobs.run, (sizes, work / "cli_jobs")),
     ]
     chosen = [p for p in phases if only & set(p[0])]
     if sizes.parallel:
@@ -218,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = MODES[name]
     if args.no_profile:
         sizes = replace(sizes, profile=False)
-    every = set(range(1, 15))
+    every = set(range(1, 17))
     only = {int(n) for n in args.only.split(",") if n.strip()} or every
     out = args.out or (ROOT / "BENCHMARKS.md" if name == "full" else None)
     work = args.work or Path(tempfile.mkdtemp(prefix="bacalao-bench-"))

@@ -130,6 +130,7 @@ class Node:
             self._orchestrator_ids,
             follow_gossip=config.orchestrator,
             on_replica=lambda s: self.events.job_changed(s.Job, s.Executions),
+            watched=lambda: self.events.subscribers > 0,
         )
         self.orchestrator: Orchestrator | None = None
         if config.orchestrator:

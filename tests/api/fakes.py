@@ -61,6 +61,32 @@ def make_node(node_id: str, **overrides: object) -> NodeState:
     return NodeState(Info=info, **overrides)  # type: ignore[arg-type]
 
 
+class _SteppingWatch:
+    """A watcher of one scripted job: each time it waits for the next event,
+    the job moves one step (as each poll's `get_job` moves it)."""
+
+    def __init__(self, subscription: Subscription, run: Run | None) -> None:
+        self._subscription = subscription
+        self._run = run
+        self.job_id = subscription.job_id
+
+    @property
+    def lagged(self) -> bool:
+        return self._subscription.lagged
+
+    async def receive(self) -> object:
+        if self._run is not None and self._run.steps:
+            self._run.steps.pop(0)()
+        return await self._subscription.receive()
+
+    def __enter__(self) -> _SteppingWatch:
+        self._subscription.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._subscription.__exit__(None, None, None)
+
+
 @dataclass
 class Run:
     """The scripted steps of one job; each `get_job` applies the next one."""
@@ -260,7 +286,10 @@ class FakeBackend:
         return str(uuid.uuid4())
 
     def subscribe_events(self, job_id: str = "") -> Subscription:
-        return self.events.subscribe(job_id)
+        subscription = self.events.subscribe(job_id)
+        if job_id and self.auto_run:
+            return _SteppingWatch(subscription, self.runs.get(job_id))  # type: ignore[return-value]
+        return subscription
 
     def list_nodes(self) -> list[NodeState]:
         return list(self.nodes)

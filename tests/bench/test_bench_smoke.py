@@ -2,7 +2,7 @@
 
 Runs `scripts/bench/run.py --smoke` (every phase of the quick suite, all
 phases at once, a few jobs or MiB each) and checks that it produced every
-figure, the data plane's (10-14) included.
+figure, the data plane's (10-14) and the CLI job figures (15, 16) included.
 It asserts nothing about durations: benchmarks are not tests.
 """
 
@@ -32,16 +32,16 @@ def test_smoke_run_produces_every_figure(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     figures = {f["num"]: f for f in json.loads(raw.read_text())["figures"]}
-    assert sorted(figures) == list(range(1, 15))
+    assert sorted(figures) == list(range(1, 17))
     for num, fig in figures.items():
         assert not fig["error"], (num, fig["error"], done.stderr[-3000:])
-        if num in (2, 14) and fig["skipped"]:  # no Docker engine here
+        if num in (2, 14, 16) and fig["skipped"]:  # no Docker engine here
             continue
         assert not fig["skipped"], (num, fig["skipped"])
         assert fig["data"], num
         assert fig["result"] != "not measured", num
     text = out.read_text()
-    for num in range(1, 15):
+    for num in range(1, 17):
         assert f"## {num}. {figures[num]['title']}" in text
     assert figures[4]["data"]["lost"] == 0
     assert figures[4]["data"]["duplicated"] == 0

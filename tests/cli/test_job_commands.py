@@ -15,7 +15,7 @@ import yaml
 
 from bacalao.api.backend import LogLine
 from bacalao.cli.progress import ProgressPrinter
-from bacalao.models.api import GetJobResponse, ListJobExecutionsResponse
+from bacalao.models.api import ListJobExecutionsResponse
 from bacalao.models.job import SpecConfig
 
 from .support import Live, run_cli
@@ -162,7 +162,7 @@ def test_progress_on_a_terminal_redraws_a_status_line(
     live: Live, capsys: pytest.CaptureFixture[str]
 ) -> None:
     job = live.backend.add_job(State={"StateType": "Running"})
-    response = GetJobResponse(Job=job)
+    response = {"Job": job.model_dump(mode="json"), "Executions": []}
     printer = ProgressPrinter(live=True)
     printer(response)
     printer.poll(response)

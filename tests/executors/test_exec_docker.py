@@ -40,6 +40,17 @@ async def test_echo_hello(docker_executor: DockerExecutor, make_request: MakeReq
     assert (request.results_dir / "outputs").is_dir()
 
 
+async def test_the_result_does_not_wait_for_the_containers_removal(
+    docker_executor: DockerExecutor, make_request: MakeRequest, docker_client: Any
+):
+    request = make_request("docker", {"Image": TEST_IMAGE, "Parameters": ["true"]})
+    with trio.fail_after(15):
+        result = await docker_executor.run(request)
+        await docker_executor.aclose()  # waits for the background removal
+    assert result.ExitCode == 0
+    assert labelled(docker_client, LABEL_EXECUTION, request.execution_id) == []
+
+
 async def test_non_zero_exit_is_a_result(
     docker_executor: DockerExecutor, make_request: MakeRequest
 ):

@@ -62,3 +62,26 @@ async def test_a_job_submitted_on_one_node_streams_on_another(
                     if event.json()["Job"]["State"]["StateType"] == "Completed":
                         break
             nodes[1].node.stop()  # the streams end with the node
+
+
+async def test_a_compute_only_node_streams_the_jobs_it_pulls(
+    devstack: Devstack,
+) -> None:
+    async with devstack(2, per_node={1: {"orchestrator": False}}) as nodes:
+        first, _ = apis(nodes)
+        send, events = trio.open_memory_channel[ServerEvent](100)
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(reading(nodes[1].api_url, "", send))
+            with trio.fail_after(10):
+                while not nodes[1].node.events.subscribers:
+                    await trio.sleep(0.01)
+            job_id = await first.submit(noop_job(Stdout="hi"))
+            with trio.fail_after(30):
+                while True:
+                    event = await events.receive()
+                    job = event.json()["Job"] if event.event == "job" else {}
+                    if job.get("ID") == job_id and job["State"]["StateType"] == (
+                        "Completed"
+                    ):
+                        break
+            nodes[1].node.stop()

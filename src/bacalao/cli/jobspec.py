@@ -1,8 +1,12 @@
 """Building a Job from `docker run`/`wasm run` flags, and printing it as YAML.
 
-The job is validated here, before anything is sent, with the same models the
-node uses; a fault is reported against the flag that caused it (`invalid
---cpu: ...`). Imported only by the commands that build jobs.
+`job_spec` builds the spec as plain data, without the models, so a run
+command that goes well never imports them: the node validates what it is
+sent. `build_job` validates a spec with the same models the node uses and
+reports a fault against the flag that caused it (`invalid --cpu: ...`):
+`--dry-run` uses it, and a run command calls it when the node refuses a
+spec, to say which flag was wrong. Imported only by the commands that
+build jobs.
 """
 
 from __future__ import annotations
@@ -11,17 +15,17 @@ import csv
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
-from ..models.engines import UnknownEngine, engine_params
-from ..models.job import Job
-from ..models.selectors import SelectorError, parse_selector
 from ..publishers import registry as publishers
 from .errors import CliError
 from .flags import NETWORKS
 from .inputs import parse_input
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+    from ..models.job import Job
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _S3_PUBLISHER_OPTS = {
@@ -236,15 +240,12 @@ def _task(
     return task
 
 
-def build_job(
+def job_spec(
     engine: dict[str, Any], flags: JobFlags, inputs: list[dict[str, Any]] | None = None
-) -> Job:
-    """The job the flags describe; `CliError` naming the flag at fault.
-    `inputs` are the task's InputSources; None means those of -i/--input."""
-    try:
-        constraints = parse_selector(flags.selector_text)
-    except SelectorError as exc:
-        raise CliError(f"invalid --constraints: {exc}") from None
+) -> dict[str, Any]:
+    """The job spec the flags describe, as plain data (not validated beyond
+    the flags' own syntax). `inputs` are the task's InputSources; None means
+    those of -i/--input."""
     everywhere = flags.target == "all"
     spec: dict[str, Any] = {
         "Name": flags.name,
@@ -253,11 +254,41 @@ def build_job(
         "Priority": flags.priority,
         "Count": 0 if everywhere else flags.nodes,
         "Labels": _pairs(flags.labels, "--labels", split_commas=True),
-        "Constraints": [c.model_dump(mode="json") for c in constraints],
+        "Constraints": _constraints(flags.selector_text),
         "Tasks": [
             _task(engine, flags, flag_inputs(flags) if inputs is None else inputs)
         ],
     }
+    return spec
+
+
+def _constraints(text: str) -> list[dict[str, Any]]:
+    if not text.strip():
+        return []
+    from ..models.selectors import SelectorError, parse_selector
+
+    try:
+        constraints = parse_selector(text)
+    except SelectorError as exc:
+        raise CliError(f"invalid --constraints: {exc}") from None
+    return [c.model_dump(mode="json") for c in constraints]
+
+
+def build_job(
+    engine: dict[str, Any], flags: JobFlags, inputs: list[dict[str, Any]] | None = None
+) -> Job:
+    """The job the flags describe; `CliError` naming the flag at fault.
+    `inputs` are the task's InputSources; None means those of -i/--input."""
+    return validated(job_spec(engine, flags, inputs))
+
+
+def validated(spec: dict[str, Any]) -> Job:
+    """`spec` as a Job; `CliError` naming the flag at fault."""
+    from pydantic import ValidationError
+
+    from ..models.engines import UnknownEngine, engine_params
+    from ..models.job import Job
+
     try:
         job = Job.model_validate(spec)
         engine_params(job.task.Engine)
@@ -308,6 +339,8 @@ __all__ = [
     "build_job",
     "docker_engine",
     "flag_inputs",
+    "job_spec",
     "job_yaml",
+    "validated",
     "wasm_engine",
 ]

@@ -8,13 +8,17 @@ in a pipe only the plain lines appear. With `--id-only` only the ID is
 printed; with `--wait=false` only the ID, at once; with `--follow` the
 task's output streams live instead of the state lines. A job that ends
 Failed or Stopped makes the command fail.
+
+The wait is on the node's event stream (`client.waiting`), and everything
+here reads the job as plain JSON (`{"Job": ..., "Executions": [...]}`), so
+a run command imports no models unless it builds them.
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,16 +26,23 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from ..client.errors import WaitTimeout
+from ..client.errors import ApiError, ConnectError, WaitTimeout
+from ..client.waiting import (
+    Update,
+    execution_state,
+    job_state,
+    submit_spec,
+    wait_for_job,
+)
 from ..models.ids import short_node_id
 from .errors import CliError, JobFailed
 from .output import clock, short
 
 if TYPE_CHECKING:
     from ..client.api import Client
-    from ..models.api import GetJobResponse
-    from ..models.execution import Execution
     from ..models.job import Job
+
+Execution = dict[str, Any]
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 CLEAR_LINE = "\r\x1b[K"
@@ -76,14 +87,13 @@ class ProgressPrinter:
     ticks: int = 0
     status: str = ""
 
-    def __call__(self, response: GetJobResponse) -> None:
+    def __call__(self, update: Update) -> None:
         now = clock(datetime.now())
-        state = response.Job.State
-        self._line(now, "job", state.StateType.name, state.Message)
-        for execution in response.Executions.Items if response.Executions else []:
-            name = execution.ComputeState.StateType.name
-            where = f"on {short_node_id(execution.NodeID)}" if execution.NodeID else ""
-            self._line(now, short(execution.ID), name, where)
+        self._line(now, "job", job_state(update), _message(update["Job"]))
+        for execution in _executions(update):
+            node = execution.get("NodeID", "")
+            where = f"on {short_node_id(node)}" if node else ""
+            self._line(now, short(execution["ID"]), execution_state(execution), where)
 
     def _line(self, now: str, what: str, state: str, detail: str) -> None:
         if self.seen.get(what) == state:
@@ -93,15 +103,14 @@ class ProgressPrinter:
         self.clear()
         click.echo(f"{text}  {detail}" if detail else text)
 
-    def poll(self, response: GetJobResponse) -> None:
+    def poll(self, update: Update) -> None:
         """Redraw the status line (terminal only): spinner, state, seconds."""
         if not self.live:
             return
         self.ticks += 1
         spin = SPINNER[self.ticks % len(SPINNER)]
         elapsed = time.monotonic() - self.started
-        state = response.Job.State.StateType.name
-        self.status = f"{spin} job is {state} ({elapsed:.0f}s)"
+        self.status = f"{spin} job is {job_state(update)} ({elapsed:.0f}s)"
         click.echo(CLEAR_LINE + self.status, nl=False, color=True)
 
     def clear(self) -> None:
@@ -111,14 +120,27 @@ class ProgressPrinter:
 
 
 def submit_and_wait(
-    client: Client, job: Job, options: RunOptions, prog: str = "bacalao"
+    client: Client,
+    job: Job | dict[str, Any],
+    options: RunOptions,
+    prog: str = "bacalao",
+    explain: Callable[[], object] | None = None,
 ) -> None:
-    """Submit `job` and follow it as the options say; `JobFailed` if it fails."""
-    response = client.submit(job, force=options.force)
+    """Submit `job` (a Job, or a spec as plain data) and follow it as the
+    options say; `JobFailed` if it fails. If the node refuses the spec (or
+    cannot be reached), `explain()` may raise a clearer error first (one
+    naming the flag at fault)."""
+    spec = job if isinstance(job, dict) else job.model_dump(mode="json")
+    try:
+        response = submit_spec(client, spec, force=options.force)
+    except (ApiError, ConnectError) as exc:
+        if explain is not None and (exc.status == 400 or isinstance(exc, ConnectError)):
+            explain()
+        raise
     if not options.hide_warnings:
-        for warning in response.Warnings:
+        for warning in response.get("Warnings") or []:
             click.echo(f"Warning: {warning}", err=True)
-    job_id = response.JobID
+    job_id = str(response["JobID"])
     if options.id_only or not options.wait:
         click.echo(job_id)
         if not options.wait:
@@ -137,30 +159,29 @@ def submit_and_wait(
     finish(client, final, options, prog)
 
 
-def finish(
-    client: Client, final: GetJobResponse, options: RunOptions, prog: str
-) -> None:
+def finish(client: Client, final: Update, options: RunOptions, prog: str) -> None:
     """What comes after the wait: outcome, node details, download, status."""
     if not options.id_only:
         print_outcome(final, prog, output=not options.follow)
     if options.node_details:
         print_node_details(final)
-    if options.download and final.Job.State.StateType.name == "Completed":
+    if options.download and job_state(final) == "Completed":
         from .results import download_results
 
-        download_results(client, final.Job.ID, options.output_dir)
+        download_results(client, final["Job"]["ID"], options.output_dir)
     _check_success(final)
 
 
-def _wait(client: Client, job_id: str, options: RunOptions) -> GetJobResponse:
+def _wait(client: Client, job_id: str, options: RunOptions) -> Update:
     printer = None if options.id_only else ProgressPrinter(live=is_terminal())
+
+    def on_change(update: Update) -> None:
+        if printer is not None:
+            printer(update)
+            printer.poll(update)
+
     try:
-        return client.wait(
-            job_id,
-            options.wait_timeout,
-            printer,
-            on_poll=printer.poll if printer else None,
-        )
+        return wait_for_job(client, job_id, options.wait_timeout, on_change=on_change)
     except WaitTimeout as exc:
         raise CliError(
             f"{exc.message}; the job keeps running",
@@ -174,14 +195,13 @@ def _wait(client: Client, job_id: str, options: RunOptions) -> GetJobResponse:
             printer.clear()
 
 
-def _started(response: GetJobResponse) -> bool:
-    executions = response.Executions.Items if response.Executions else []
-    return response.Job.State.StateType.terminal or any(
-        e.ComputeState.StateType >= 5 for e in executions
+def _started(update: Update) -> bool:
+    return job_state(update) in ("Completed", "Failed", "Stopped") or any(
+        e.get("ComputeState", {}).get("StateType", 0) >= 5 for e in _executions(update)
     )
 
 
-def _follow(client: Client, job_id: str, options: RunOptions) -> GetJobResponse:
+def _follow(client: Client, job_id: str, options: RunOptions) -> Update:
     from .logs import print_logs
 
     click.echo(
@@ -189,9 +209,9 @@ def _follow(client: Client, job_id: str, options: RunOptions) -> GetJobResponse:
         "your job will continue running):\n"
     )
     try:
-        client.wait(job_id, options.wait_timeout, until=_started)
+        wait_for_job(client, job_id, options.wait_timeout, until=_started)
         print_logs(client, job_id, follow=True)
-        return client.wait(job_id, options.wait_timeout)
+        return wait_for_job(client, job_id, options.wait_timeout)
     except WaitTimeout as exc:
         raise CliError(
             f"{exc.message}; the job keeps running",
@@ -199,86 +219,91 @@ def _follow(client: Client, job_id: str, options: RunOptions) -> GetJobResponse:
         ) from None
 
 
-def _executions(response: GetJobResponse) -> list[Execution]:
-    return list(response.Executions.Items if response.Executions else [])
+def _executions(update: Update) -> list[Execution]:
+    return list(update.get("Executions") or [])
 
 
-def _outputs(response: GetJobResponse) -> list[Execution]:
-    return [e for e in _executions(response) if e.RunOutput is not None]
+def _outputs(update: Update) -> list[Execution]:
+    return [e for e in _executions(update) if e.get("RunOutput")]
 
 
-def print_outcome(response: GetJobResponse, prog: str, *, output: bool = True) -> None:
+def _message(item: dict[str, Any]) -> str:
+    state = item.get("State") or item.get("ComputeState") or {}
+    return str(state.get("Message") or "")
+
+
+def _published(execution: Execution) -> dict[str, Any]:
+    return execution.get("PublishedResult") or {}
+
+
+def print_outcome(update: Update, prog: str, *, output: bool = True) -> None:
     """The final state, each execution's stdout (stderr to stderr), what next."""
-    state = response.Job.State
-    click.echo(
-        f"\nJob {state.StateType.name}."
-        + (f" {state.Message}" if state.Message else "")
-    )
-    executions = _outputs(response) if output else []
+    message = _message(update["Job"])
+    click.echo(f"\nJob {job_state(update)}." + (f" {message}" if message else ""))
+    executions = _outputs(update) if output else []
     for execution in executions:
-        run = execution.RunOutput
-        assert run is not None
+        run = execution["RunOutput"]
+        stdout, stderr = run.get("Stdout", ""), run.get("stderr", "")
         if len(executions) > 1:
-            click.echo(
-                f"\n--- {short(execution.ID)} on {short_node_id(execution.NodeID)} ---"
-            )
-        elif run.Stdout:
+            node = short_node_id(execution.get("NodeID", ""))
+            click.echo(f"\n--- {short(execution['ID'])} on {node} ---")
+        elif stdout:
             click.echo("\nStandard Output:")
-        if run.Stdout:
-            click.echo(run.Stdout, nl=not run.Stdout.endswith("\n"))
-        if run.StdoutTruncated:
+        if stdout:
+            click.echo(stdout, nl=not stdout.endswith("\n"))
+        if run.get("StdoutTruncated"):
             click.echo("... (output truncated)")
-        if run.STDERR:
-            click.echo(run.STDERR, nl=not run.STDERR.endswith("\n"), err=True)
-    job_id = response.Job.ID
+        if stderr:
+            click.echo(stderr, nl=not stderr.endswith("\n"), err=True)
+    job_id = update["Job"]["ID"]
     click.echo("\nTo get more details about the run, execute:")
     click.echo(f"\t{prog} job describe {job_id}")
     click.echo("\nTo get more details about the run executions, execute:")
     click.echo(f"\t{prog} job executions {job_id}")
-    if any(not e.PublishedResult.is_empty for e in _executions(response)):
+    if any(_published(e).get("Type") for e in _executions(update)):
         click.echo("\nTo download the results, execute:")
         click.echo(f"\t{prog} job get {job_id}")
 
 
-def print_node_details(response: GetJobResponse) -> None:
+def print_node_details(update: Update) -> None:
     """`--node-details`: each execution's node, state, exit code and result."""
     click.echo("\nJob Results By Node:")
-    for execution in sorted(_executions(response), key=lambda e: e.NodeID):
-        state = execution.ComputeState
-        click.echo(f"• Node {execution.NodeID}:")
-        click.echo(f"    Execution: {execution.ID}")
+    for execution in sorted(_executions(update), key=lambda e: e.get("NodeID", "")):
+        message = _message(execution)
+        click.echo(f"• Node {execution.get('NodeID', '')}:")
+        click.echo(f"    Execution: {execution['ID']}")
         click.echo(
-            f"    State:     {state.StateType.name}"
-            + (f" ({state.Message})" if state.Message else "")
+            f"    State:     {execution_state(execution)}"
+            + (f" ({message})" if message else "")
         )
-        run = execution.RunOutput
-        if run is not None:
-            click.echo(f"    Exit code: {run.ExitCode}")
-            first = run.Stdout.strip().splitlines()[:1]
+        run = execution.get("RunOutput")
+        if run:
+            click.echo(f"    Exit code: {run.get('ExitCode', 0)}")
+            first = str(run.get("Stdout", "")).strip().splitlines()[:1]
             if first:
                 click.echo(f"    Stdout:    {first[0]}")
-        published = execution.PublishedResult
-        if not published.is_empty:
-            where = published.Params.get("URL") or published.Params
-            click.echo(f"    Results:   {published.Type} {where}")
+        published = _published(execution)
+        if published.get("Type"):
+            params = published.get("Params") or {}
+            where = params.get("URL") or params
+            click.echo(f"    Results:   {published['Type']} {where}")
 
 
-def _check_success(response: GetJobResponse) -> None:
-    state = response.Job.State
-    name = state.StateType.name
+def _check_success(update: Update) -> None:
+    name = job_state(update)
     if name not in ("Failed", "Stopped"):
         return
-    reason = state.Message or _execution_reason(response) or "no reason given"
-    raise JobFailed(f"job {response.Job.ID} {name.lower()}: {reason}")
+    reason = _message(update["Job"]) or _execution_reason(update) or "no reason given"
+    raise JobFailed(f"job {update['Job']['ID']} {name.lower()}: {reason}")
 
 
-def _execution_reason(response: GetJobResponse) -> str:
-    for execution in _outputs(response) + _executions(response):
-        output = execution.RunOutput
-        if output is not None and output.ErrorMsg:
-            return output.ErrorMsg
-        if execution.ComputeState.Message:
-            return execution.ComputeState.Message
+def _execution_reason(update: Update) -> str:
+    for execution in _outputs(update) + _executions(update):
+        output = execution.get("RunOutput") or {}
+        if output.get("ErrorMsg"):
+            return str(output["ErrorMsg"])
+        if _message(execution):
+            return _message(execution)
     return ""
 
 

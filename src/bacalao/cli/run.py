@@ -3,6 +3,7 @@ build a job from flags, then run it (see `progress`)."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import click
@@ -26,18 +27,19 @@ def _run(
     options: dict[str, Any],
     inputs: list[dict[str, Any]] | None = None,
 ) -> None:
-    from .jobspec import JobFlags, build_job, job_yaml
+    from .jobspec import JobFlags, job_spec, job_yaml, validated
     from .progress import RunOptions, submit_and_wait
 
-    job = build_job(engine, JobFlags.from_options(options), inputs)
+    spec = job_spec(engine, JobFlags.from_options(options), inputs)
     if options["dry_run"]:
-        click.echo(job_yaml(job))
+        click.echo(job_yaml(validated(spec)))
         return
     submit_and_wait(
         client_for(ctx),
-        job,
+        spec,
         RunOptions.from_options(options),
         prog=ctx.find_root().info_name or "bacalao",
+        explain=partial(validated, spec),
     )
 
 

@@ -28,8 +28,7 @@ from __future__ import annotations
 
 import http.client
 import json
-import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, TypeVar
@@ -49,7 +48,6 @@ from .wire import (
     api_error,
     int_header,
     job_done,
-    job_progress,
     parse,
     query_string,
     seg,
@@ -381,41 +379,47 @@ class Client:
         on_poll: Callable[[GetJobResponse], None] | None = None,
         until: Callable[[GetJobResponse], bool] | None = None,
     ) -> GetJobResponse:
-        """Poll the job (with its executions) until it ends; the last response.
+        """Follow the job (with its executions) until it ends; the last response.
 
-        `on_change` is called with the first response and with each one whose
-        job state or execution states differ from the previous; `on_poll`
-        with every response. A daemon or service job is done once it runs;
-        `until` replaces that test. `WaitTimeout` after `timeout` s.
+        On the node's event stream, each change as it happens; a node without
+        the stream is polled (first after `first_poll` s, backing off to
+        `max_poll`; see `client.waiting`). `on_change` is called with the
+        first response and with each one whose job state or execution states
+        differ from the previous; `on_poll` with every response. A daemon or
+        service job is done once it runs; `until` replaces that test.
+        `WaitTimeout` after `timeout` s.
         """
-        deadline = time.monotonic() + timeout
-        delay, seen = first_poll, None
-        finished = until or (lambda r: job_done(r.Job))
-        while True:
-            response = self.get_job(job_id, include=("executions",))
-            progress = job_progress(response)
-            if progress != seen:
-                seen = progress
-                if on_change is not None:
-                    on_change(response)
+        from ..models.api import GetJobResponse
+        from .waiting import wait_for_job
+
+        def model(update: dict[str, Any]) -> GetJobResponse:
+            executions = {"Items": update.get("Executions", [])}
+            return GetJobResponse.model_validate({**update, "Executions": executions})
+
+        def changed(update: dict[str, Any]) -> None:
+            if on_change is not None:
+                on_change(model(update))
+
+        def finished(update: dict[str, Any]) -> bool:
+            response = model(update)
             if on_poll is not None:
                 on_poll(response)
-            if finished(response):
-                return response
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                state = response.Job.State.StateType.name
-                raise WaitTimeout(
-                    f"job {job_id} is still {state} after {timeout:g} s",
-                    job_id=job_id,
-                    state=state,
-                )
-            time.sleep(min(delay, remaining))
-            delay = min(delay * 1.5, max_poll)
+            return until(response) if until is not None else job_done(response.Job)
+
+        last = wait_for_job(
+            self,
+            job_id,
+            timeout,
+            on_change=changed,
+            until=finished,
+            first_poll=first_poll,
+            max_poll=max_poll,
+        )
+        return model(last)
 
     def events(
         self, job_id: str = "", *, timeout: float | None = None
-    ) -> Iterator[ServerEvent]:
+    ) -> Generator[ServerEvent, None, None]:
         """The node's event stream (one job's, with `job_id`: its current
         state first), as it comes; `timeout`: s without a byte, keepalives
         included. A node without the stream answers `NotFound`."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import http.client
 import json
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -88,7 +88,7 @@ def read_events(response: http.client.HTTPResponse) -> Iterator[ServerEvent]:
 
 def stream_events(
     endpoint: Endpoint, target: str, headers: dict[str, str], timeout: float
-) -> Iterator[ServerEvent]:
+) -> Generator[ServerEvent, None, None]:
     """GET the event stream at `target` and yield its events; `ApiError` (a
     `NotFound` from a node without the route) or `ConnectError`."""
     connection = endpoint.connection(timeout)

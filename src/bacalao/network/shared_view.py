@@ -24,7 +24,8 @@ A node without an orchestrator (a compute-only node) does not follow the
 job-events topic at all: it would spend a share of its CPU decoding and
 storing every job of the network while running a few of them. It pulls
 instead, over the same sync RPC, when its API is asked about jobs
-(`refresh`), so it still answers for every job.
+(`refresh`), so it still answers for every job, and every quarter second
+while someone watches its event stream (`watched`).
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ SYNC_PAGE_BYTES = 8 * 1024 * 1024  # of a sync answer (RPC frames: 16 MiB)
 SYNC_INTERVAL = 30.0
 REFRESH_EVERY = 0.1  # pull mode: readers within this window share one pull
 REFRESH_TIMEOUT = 3.0
+WATCHED_PULL_EVERY = 0.25  # pull mode: how often replicas are pulled while watched
 
 
 class SharedView:
@@ -78,9 +80,11 @@ class SharedView:
         *,
         follow_gossip: bool = True,
         on_replica: Callable[[JobSnapshot], None] | None = None,
+        watched: Callable[[], bool] = lambda: False,
     ) -> None:
         self.node_id = node_id
         self._on_replica = on_replica
+        self._watched = watched
         self.follow_gossip = follow_gossip
         self.store = store
         self.gossip = gossip
@@ -126,7 +130,16 @@ class SharedView:
                 nursery.start_soon(self._store_loop)
                 nursery.start_soon(self._sync_loop)
                 nursery.start_soon(self._pull_loop)
+            else:
+                nursery.start_soon(self._pull_while_watched)
             task_status.started()
+
+    async def _pull_while_watched(self) -> None:
+        """Pull mode: keep the replicas fresh while event streams watch them."""
+        while True:
+            if self._watched():
+                await self.refresh()
+            await trio.sleep(WATCHED_PULL_EVERY)
 
     async def refresh(self) -> None:
         """In pull mode, bring the replicas up to date before a read: pull

@@ -1,0 +1,5 @@
+"""`python -m bacalao ...`: the CLI."""
+
+from .cli.main import main
+
+main()
