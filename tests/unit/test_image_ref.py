@@ -4,11 +4,11 @@ refused with the reference named."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from bacalao.models.engines import DockerEngineSpec
-from bacalao.models.image_ref import check_image_reference
+from bacalao.models.image_ref import MAX_NAME, check_image_reference
 
 component = st.from_regex(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*", fullmatch=True)
 host = st.from_regex(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9]+)*", fullmatch=True)
@@ -22,6 +22,7 @@ def references(draw: st.DrawFn) -> str:
         ports = st.integers(1, 65535).map(lambda p: f":{p}")
         port = draw(st.one_of(st.just(""), ports))
         path = f"{draw(host)}{port}/{path}"
+    assume(len(path) <= MAX_NAME)
     if draw(st.booleans()):
         path += f":{draw(tag)}"
     if draw(st.booleans()):
@@ -31,8 +32,12 @@ def references(draw: st.DrawFn) -> str:
 
 @given(references())
 def test_well_formed_references_pass(reference: str) -> None:
-    if len(reference.split("@")[0].rsplit(":", 1)[0]) <= 255:
-        assert check_image_reference(reference) == reference
+    assert check_image_reference(reference) == reference
+
+
+def test_a_name_longer_than_a_registry_takes_is_refused() -> None:
+    with pytest.raises(ValueError, match="longer than 255"):
+        check_image_reference("a" * 256 + ":v1")
 
 
 @given(references(), st.sampled_from([" ", "!", "A", "$", "\u00e9"]))

@@ -101,6 +101,11 @@ def test_a_job_run_through_the_cli_appears_live_and_shows_logs_and_results(
     expect(page.locator("pre.logs")).to_contain_text("hello from wasm")
     download = page.get_by_role("link", name="Download results")
     expect(download).to_have_attribute("href", re.compile(r"/api/v1/ipfs/get/Qm"))
+    with page.expect_download() as fetched:
+        download.click()
+    saved = fetched.value.path()
+    assert saved is not None
+    assert Path(saved).stat().st_size > 0
     expect(page.locator("code.cid")).to_have_text(re.compile(r"^Qm\w{44}$"))
     expect(page.locator(".timeline li").first).to_contain_text("Job submitted")
     shot("job")

@@ -37,4 +37,4 @@ def check_image_reference(text: str) -> str:
     return text
 
 
-__all__ = ["check_image_reference"]
+__all__ = ["MAX_NAME", "check_image_reference"]

@@ -53,10 +53,14 @@ async function downloadWithToken(url, name) {
 }
 
 function resultItem(result, jobId) {
-  const url = result.Params && result.Params.URL;
+  const given = result.Params && result.Params.URL;
+  // a compute node names this URL: only http(s) becomes a link
+  const url = given && /^https?:\/\//i.test(given) ? given : "";
   if (!url) return h("li", {}, `${result.Type}: `, h("code", {}, JSON.stringify(result.Params)));
   const name = `${jobId}-results.tar.gz`;
-  if (!token()) return h("li", {}, h("a", { href: url, download: name, class: "download" }, "Download results"));
+  // the token goes only to this node (a pre-signed S3 URL needs none)
+  const ours = new URL(url, window.location.href).origin === window.location.origin;
+  if (!token() || !ours) return h("li", {}, h("a", { href: url, download: name, class: "download" }, "Download results"));
   const button = h("button", { type: "button", class: "download" }, "Download results");
   button.addEventListener("click", () => downloadWithToken(url, name).catch((e) => alert(e.message)));
   return h("li", {}, button);
