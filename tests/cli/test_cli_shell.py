@@ -17,22 +17,15 @@ from bacalao.config import NodeConfig
 
 from .support import run_cli
 
-HEAVY = (
-    "trio",
-    "libp2p",
-    "docker",
-    "pydantic",
-    "bacalao.models.job",
-    "bacalao.client.api",
-)
+HEAVY = ("trio", "libp2p", "docker", "pydantic", "bacalao.models.job", "bacalao.client.api")
 
 
 @pytest.fixture
 def fake_node(monkeypatch: pytest.MonkeyPatch) -> list[NodeConfig]:
     calls: list[NodeConfig] = []
-    module = types.ModuleType("bacalao.process")
+    module = types.ModuleType("bacalao.node")
     module.serve = calls.append  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "bacalao.process", module)
+    monkeypatch.setitem(sys.modules, "bacalao.node", module)
     return calls
 
 
