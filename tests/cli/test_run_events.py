@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -65,3 +67,28 @@ def test_wasm_run_polls_a_node_without_the_event_stream(
     assert state_lines(result.stdout) == ["Pending", "Running", "Completed"]
     assert "Standard Output:\nran wasm\n" in result.stdout
     assert no_event_stream.backend.get_calls >= 3  # one poll per step
+
+
+def test_wasm_run_imports_no_models(live: Live, module: str) -> None:
+    """The run path reads plain JSON: pydantic stays out of a run that works."""
+    code = (
+        "import sys\n"
+        "from bacalao.cli.main import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "heavy = ('pydantic', 'bacalao.models.job', 'bacalao.models.api')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    argv = ["--api-port", str(live.port), "wasm", "run", module]
+    done = subprocess.run(
+        [sys.executable, "-c", code, *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Job Completed." in done.stdout
+    assert done.stdout.splitlines()[-1] == "[]"
