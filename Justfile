@@ -10,6 +10,7 @@ demo:
 # Check, then run the whole test suite.
 test *ARGS: check
     scripts/setup-docker.sh || echo "(no Docker engine: Docker tests will skip)"
+    scripts/setup-browser.sh || echo "(no chromium: the dashboard's browser tests will skip)"
     pytest {{ARGS}}
 
 # The fast tests (seconds; no Docker, no network swarms): tests/unit and the

@@ -7,11 +7,14 @@ here, WebAssembly otherwise) whose results are published to IPFS (the
 default publisher), the job seen from node 2 (every node answers for every
 job), `job get` of its results through node 1 (fetched over bitswap from
 the node that ran it), and `bacalao ipfs get CID` of the same folder on
-node 2. Then it stops the network. Run it through `scripts/dev demo`.
+node 2. It prints the dashboard's URL (node 0's `/`); at a terminal it
+keeps the network up until Enter, so the dashboard can be explored. Then
+it stops the network. Run it through `scripts/dev demo`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -115,11 +118,23 @@ def hello_wasm(folder: Path) -> Path:
     return target
 
 
+def keep_for_the_dashboard(base: int) -> None:
+    """At a terminal, keep the network up until Enter, to look around."""
+    if not sys.stdin.isatty():
+        return
+    with contextlib.suppress(EOFError, KeyboardInterrupt):
+        input(
+            f"==> the dashboard is at http://127.0.0.1:{base}/ ; "
+            "press Enter to stop the network "
+        )
+
+
 def main() -> int:
     use_docker = docker_ready() and os.environ.get("BACALAO_DEMO_ENGINE", "") != "wasm"
     base = free_base_port()
     with tempfile.TemporaryDirectory(prefix="bacalao-demo-") as tmp:
         devstack = start_devstack(base, Path(tmp) / "nodes")
+        print(f"==> the dashboard: http://127.0.0.1:{base}/", flush=True)
         try:
             node0 = ["--api-port", str(base)]
             if use_docker:
@@ -173,6 +188,7 @@ def main() -> int:
             if fetched.returncode != 0:
                 return fetched.returncode
             show_tree(by_cid)
+            keep_for_the_dashboard(base)
             return 0
         finally:
             devstack.send_signal(signal.SIGINT)

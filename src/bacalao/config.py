@@ -32,6 +32,7 @@ class NodeConfig(BaseModel):
     # http api
     api_host: str = "127.0.0.1"
     api_port: int = Field(DEFAULT_API_PORT, ge=0, le=65535)
+    web_ui: bool = True  # the dashboard at the API's / (bacalao.web)
     # roles
     orchestrator: bool = True
     compute: bool = True

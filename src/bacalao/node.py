@@ -301,6 +301,7 @@ class Node:
             api_url=self.api_url,
             orchestrator=self.orchestrator is not None,
             held=self.ipfs.held,
+            peers=sorted(self.swarm.connected_peers()),
         )
 
 
@@ -354,6 +355,7 @@ def api_options(config: NodeConfig) -> ApiOptions:
         tls_key=config.tls_key,
         body_timeout=config.api_body_timeout,
         graceful_timeout=config.shutdown_grace,
+        web_ui=config.web_ui,
     )
 
 

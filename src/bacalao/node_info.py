@@ -8,12 +8,12 @@ builds the `NodeInfo` the announcer gossips and the API serves.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .config import NodeConfig
-from .models.node import ComputeNodeInfo, NodeInfo
+from .models.node import MAX_PEERS_SHOWN, ComputeNodeInfo, NodeInfo
 from .models.resources import Resources
 from .version import build_version
 
@@ -63,6 +63,7 @@ def describe_node(
     api_url: str,
     orchestrator: bool,
     held: Callable[[], list[str]],
+    peers: Sequence[str] = (),
 ) -> NodeInfo:
     """The node's `NodeInfo` now: what it runs, what it has free, where it is."""
     compute_info = None
@@ -90,6 +91,8 @@ def describe_node(
         ApiAddress=api_url,
         Orchestrator=orchestrator,
         HeldCIDs=held() if compute_info is not None else [],
+        # for the dashboard's picture of the swarm; signed with the rest
+        ConnectedPeers=list(peers)[:MAX_PEERS_SHOWN],
     )
 
 

@@ -8,9 +8,10 @@ from routing, parsing, the backend or a bug — leaves as Bacalhau's
 `APIError` JSON; a bug is logged with its traceback and answered with a 500
 `Internal server error`, never with the traceback. `ApiOptions` are the
 operator's controls: bearer tokens (see auth.py), TLS, how long a
-request body may stall and how long requests in flight may take once the
-API stops. A `RequestGate` (gate.py) counts requests in flight and answers
-503 to new ones while the node shuts down.
+request body may stall, how long requests in flight may take once the
+API stops, and whether the dashboard (`bacalao.web`) is served at `/`.
+A `RequestGate` (gate.py) counts requests in flight and answers 503 to
+new ones while the node shuts down.
 """
 
 from __future__ import annotations
@@ -28,13 +29,15 @@ import trio
 from hypercorn.config import Config
 from hypercorn.trio import serve
 
+from ..web import WebUi
 from .agent import agent_routes
-from .auth import CHALLENGE, BearerTokens
+from .auth import CHALLENGE, QUERY_TOKEN, BearerTokens
 from .backend import Backend
 from .errors import (
     KNOWN_ERRORS,
     ApiBindError,
     ApiError,
+    BadRequest,
     MethodNotAllowed,
     RequestTimeout,
     ShuttingDown,
@@ -86,6 +89,7 @@ class ApiOptions:
     tls_key: Path | None = None
     body_timeout: float = BODY_TIMEOUT
     graceful_timeout: float = GRACEFUL_TIMEOUT
+    web_ui: bool = True
 
     @property
     def tls(self) -> bool:
@@ -128,8 +132,10 @@ class ApiApp:
         tokens: Iterable[str] = (),
         body_timeout: float = BODY_TIMEOUT,
         gate: RequestGate | None = None,
+        web_ui: bool = True,
     ) -> None:
         self.router = build_router(backend, routes)
+        self.web = WebUi() if web_ui else None
         self.gate = gate or RequestGate()
         self.max_body = max_body
         self.tokens = BearerTokens(tokens)
@@ -159,6 +165,8 @@ class ApiApp:
         """The handler's response, or what it (or routing, or parsing) raised."""
         try:
             segments = _segments(scope)
+            if self.web is not None and self.web.serves(method, segments, headers):
+                return await self.web.respond(segments, headers)
             self.tokens.check(method, segments, headers)
             handler, params = self.router.match(method, segments)
             streamed = _streams_body(handler)
@@ -186,8 +194,11 @@ class ApiApp:
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         segments = _segments(scope)
         try:
-            self.tokens.check("GET", segments, header_map(scope))
-        except Unauthorized as exc:
+            query = Query(scope.get("query_string", b""))
+            self.tokens.check(
+                "GET", segments, header_map(scope), query.text(QUERY_TOKEN) or None
+            )
+        except (Unauthorized, BadRequest) as exc:
             await _refuse_upgrade(scope, send, _error_response(exc, "upgrade", ""))
             return
         try:
@@ -343,7 +354,11 @@ async def serve_api(
     config = hypercorn_config(host, port, options)
     # hypercorn's scope types are narrower than ours
     app: Any = ApiApp(
-        backend, tokens=options.tokens, body_timeout=options.body_timeout, gate=gate
+        backend,
+        tokens=options.tokens,
+        body_timeout=options.body_timeout,
+        gate=gate,
+        web_ui=options.web_ui,
     )
     failure: OSError | None = None
     run = partial(serve, app, config, mode="asgi", shutdown_trigger=shutdown_trigger)

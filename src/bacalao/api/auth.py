@@ -6,6 +6,12 @@ health check `GET /api/v1/agent/alive` must carry `Authorization: Bearer
 even looked up. A token is compared as a SHA-256 digest against every
 configured one with `hmac.compare_digest`, so the time an answer takes
 tells nothing about how much of a guess was right. No tokens: an open API.
+
+A browser cannot set headers on a WebSocket, so a WebSocket upgrade (the
+logs route) may carry the token as the `access_token` query parameter
+instead (RFC 6750 section 2.3). Plain HTTP routes do not accept it there:
+a URL ends up in histories and proxy logs, and a browser's `fetch` can
+send the header (the dashboard reads the event stream that way).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ HINT = (
     "(bacalao CLI: --api-token or BACALAO_API_TOKEN)"
 )
 CHALLENGE = ("www-authenticate", 'Bearer realm="bacalao"')
+QUERY_TOKEN = "access_token"  # WebSocket upgrades only (module docstring)
 
 
 class BearerTokens:
@@ -37,12 +44,20 @@ class BearerTokens:
         return bool(self._digests)
 
     def check(
-        self, method: str, segments: tuple[str, ...], headers: Mapping[str, str]
+        self,
+        method: str,
+        segments: tuple[str, ...],
+        headers: Mapping[str, str],
+        query_token: str | None = None,
     ) -> None:
-        """Return if the request may go on; raise `Unauthorized` otherwise."""
+        """Return if the request may go on; raise `Unauthorized` otherwise.
+
+        `query_token`: the `access_token` of a WebSocket upgrade, used when
+        there is no Authorization header.
+        """
         if not self._digests or (method, segments) in OPEN_ROUTES:
             return
-        token = bearer_token(headers.get("authorization", ""))
+        token = bearer_token(headers.get("authorization", "")) or query_token
         if token is None:
             raise Unauthorized("this node's API requires a token", hint=HINT)
         if not self.accepts(token):
@@ -67,4 +82,4 @@ def _digest(token: str) -> bytes:
     return hashlib.sha256(token.encode("utf-8", "surrogateescape")).digest()
 
 
-__all__ = ["CHALLENGE", "OPEN_ROUTES", "BearerTokens", "bearer_token"]
+__all__ = ["CHALLENGE", "OPEN_ROUTES", "QUERY_TOKEN", "BearerTokens", "bearer_token"]

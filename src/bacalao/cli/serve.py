@@ -197,6 +197,11 @@ Examples:
 )
 @click.option("--compute/--no-compute", default=None, help="Run jobs.")
 @click.option(
+    "--web-ui/--no-web-ui",
+    default=None,
+    help="Serve the dashboard at the API's / (default: on).",
+)
+@click.option(
     "--allow-noop", is_flag=True, default=None, help="Offer the noop engine (testing)."
 )
 @click.option(
@@ -274,6 +279,7 @@ def serve(
     labels: str | None,
     orchestrator: bool | None,
     compute: bool | None,
+    web_ui: bool | None,
     allow_noop: bool | None,
     engines: str | None,
     swarm_key_file: Path | None,
@@ -302,6 +308,7 @@ def serve(
         "labels": _labels(labels),
         "orchestrator": orchestrator,
         "compute": compute,
+        "web_ui": web_ui,
         "allow_noop": allow_noop,
         "engines": _engines(engines),
         **_api_address(ctx, api_host, api_port),

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import Field, ValidationError, field_validator
 
 from .base import WireModel
+from .image_ref import check_image_reference
 from .job import InputSource, SpecConfig
 
 
@@ -35,6 +36,11 @@ class DockerEngineSpec(WireModel):
     _lists = field_validator(
         "Entrypoint", "Parameters", "EnvironmentVariables", mode="before"
     )(_text_list)
+
+    @field_validator("Image")
+    @classmethod
+    def _reference(cls, value: str) -> str:
+        return check_image_reference(value.strip())
 
     @field_validator("EnvironmentVariables")
     @classmethod

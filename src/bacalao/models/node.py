@@ -11,6 +11,8 @@ from .base import WireModel
 from .history import utcnow
 from .resources import Resources
 
+MAX_PEERS_SHOWN = 64  # connected peers a node names in its info
+
 NodeTypeName = Literal["Requester", "Compute", "Hybrid"]
 MembershipName = Literal["PENDING", "APPROVED", "REJECTED"]
 ConnectionName = Literal["CONNECTED", "DISCONNECTED"]
@@ -61,6 +63,9 @@ class NodeInfo(WireModel):
     Seq: int = 0
     # CIDs this node most recently pinned (bacalao's own: data locality)
     HeldCIDs: list[str] = Field(default_factory=list, max_length=256)
+    # peer IDs this node holds a connection to (bacalao's own: the swarm's
+    # picture in the dashboard); signed with the rest, so only for itself
+    ConnectedPeers: list[str] = Field(default_factory=list, max_length=MAX_PEERS_SHOWN)
 
     @property
     def is_compute(self) -> bool:
