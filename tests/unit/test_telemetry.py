@@ -1,0 +1,58 @@
+"""Metric label values stay in small fixed sets, whatever peers send."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bacalao.models.resources import Resources
+from bacalao.telemetry import BID_REASONS, NodeMetrics, bid_reason
+from bacalao.telemetry.compute import TimedCapacity
+
+
+@given(st.text())
+def test_any_decline_text_maps_to_a_known_reason(text: str) -> None:
+    assert bid_reason(text) in BID_REASONS
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("busy: 2 running, 1 queued (free cpu 0, memory 1.0 GiB)", "busy"),
+        ("job needs more than this node has: memory 8 GiB > 4 GiB", "resources"),
+        ("engine 'docker' is not available on this node", "engine"),
+        ("image 'evil:latest' is not allowed on this node", "engine"),
+        ("input source 's3' is not supported here", "storage"),
+        ("publisher 'ipfs' is not supported here", "storage"),
+        ("could not ask node for a bid: peer unreachable", "unreachable"),
+        ("this compute node takes work only from its allowed requesters", "other"),
+    ],
+)
+def test_decline_reasons_of_this_codebase(text: str, reason: str) -> None:
+    assert bid_reason(text) == reason
+
+
+@given(st.text())
+def test_labels_are_names_this_node_knows_or_other(name: str) -> None:
+    metrics = NodeMetrics(known=("noop", "urlDownload"))
+    assert metrics.label(name) in {"noop", "urlDownload", "other"}
+
+
+def test_known_names_keep_their_registry_spelling() -> None:
+    metrics = NodeMetrics(known=("urlDownload",))
+    assert metrics.label("URLDOWNLOAD") == "urlDownload"
+
+
+def test_queue_wait_counts_each_start_once() -> None:
+    metrics = NodeMetrics()
+    capacity = TimedCapacity(Resources(CPU=1), max_queued=4, metrics=metrics)
+    one = Resources(CPU=1)
+    assert capacity.hold_or_queue("e-1", one)
+    assert not capacity.hold_or_queue("e-2", one)
+    assert not capacity.hold_or_queue("e-2", one)  # asked again: still queued
+    assert capacity.release("e-1") == ["e-2"]
+    count = metrics.registry.get_sample_value(
+        "bacalao_compute_queue_wait_seconds_count"
+    )
+    assert count == 2
