@@ -13,6 +13,8 @@ process (signals, start-up errors) is `process.serve`.
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import trio
@@ -46,7 +48,7 @@ from .p2p.exceptions import P2PError, PeerUnreachable, RemoteError
 from .p2p.host import Swarm, SwarmConfig
 from .protocol import PING
 from .startup import StartupError
-from .telemetry import CONTENT_TYPE, JobMetrics
+from .telemetry import CONTENT_TYPE, JobMetrics, JobTracer, Tracing
 from .telemetry.wiring import node_metrics, observed_compute, watch_store, watch_swarm
 
 log = logging.getLogger(__name__)
@@ -94,6 +96,8 @@ class Node:
         watch_swarm(self.metrics, self.swarm)
         watch_store(self.metrics, self.store)
         self.job_metrics = JobMetrics(self.metrics)
+        self.tracing = Tracing.from_env(self.node_id, os.environ)
+        self.job_tracer = JobTracer(self.tracing)
         self.nodes = NodeManager(
             self.node_id,
             timeout=config.node_timeout,
@@ -158,6 +162,7 @@ class Node:
         self.shared.job_changed(record)
         self.events.job_changed(record.job, record.executions.values())
         self.job_metrics.job_changed(record)
+        self.job_tracer.job_changed(record)
 
     def stop(self, grace: float = 0.0) -> None:
         """Stop this node (its `run` returns); safe to call more than once.
@@ -239,6 +244,7 @@ class Node:
                 await self._run(task_status)
         finally:
             self.store.close()
+            await _shielded(self.tracing.close)
             if self.compute is not None:
                 self.compute.store.close()
 
@@ -288,6 +294,7 @@ class Node:
         executors = await usable_executors(self.config, self.node_id)
         executors, store, capacity = observed_compute(
             self.metrics,
+            self.tracing,
             executors,
             self.config.repo / "compute.db",
             machine_capacity(self.config),
@@ -371,6 +378,11 @@ def api_options(config: NodeConfig) -> ApiOptions:
         graceful_timeout=config.shutdown_grace,
         web_ui=config.web_ui,
     )
+
+
+async def _shielded(blocking: Callable[[], None]) -> None:
+    with trio.CancelScope(shield=True):
+        await trio.to_thread.run_sync(blocking)
 
 
 def _dialable(host: str) -> str:

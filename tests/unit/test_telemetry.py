@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from bacalao.models.resources import Resources
 from bacalao.telemetry import BID_REASONS, NodeMetrics, bid_reason
 from bacalao.telemetry.compute import TimedCapacity
+from bacalao.telemetry.tracing import TraceParent, Tracing, parse_traceparent
 
 
 @given(st.text())
@@ -56,3 +57,34 @@ def test_queue_wait_counts_each_start_once() -> None:
         "bacalao_compute_queue_wait_seconds_count"
     )
     assert count == 2
+
+
+@given(st.text())
+def test_any_traceparent_text_parses_or_is_refused(text: str) -> None:
+    parsed = parse_traceparent(text)
+    assert parsed is None or parse_traceparent(parsed.header()) == parsed
+
+
+@given(st.integers(1, 2**128 - 1), st.integers(1, 2**64 - 1), st.integers(0, 255))
+def test_traceparent_round_trips(trace_id: int, span_id: int, flags: int) -> None:
+    parent = TraceParent(trace_id, span_id, flags)
+    assert parse_traceparent(parent.header()) == parent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "00-00000000000000000000000000000000-00f067aa0ba902b7-01",  # zero trace
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",  # zero span
+        "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",  # version
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+    ],
+)
+def test_malformed_traceparents_are_refused(text: str) -> None:
+    assert parse_traceparent(text) is None
+
+
+def test_tracing_is_off_without_an_endpoint() -> None:
+    tracing = Tracing.from_env("n-1", {})
+    assert not tracing.enabled

@@ -1,12 +1,7 @@
-"""How long each phase of an execution took, read from the job's history.
+"""How long placement and each phase of an execution took, for people.
 
-The requester records every state an execution enters, with its time:
-AskForBid (the node is asked), BidAccepted (it took the job: it now waits
-for capacity, stages the inputs and starts the task), Running (the task
-runs), Publishing (results are published), then Completed, Failed or
-Cancelled. A phase lasts from the state that opens it to the next state
-recorded; a state an execution skipped (a task shorter than the running
-report's delay is reported only when it completes) leaves its phase out.
+The phases come from `bacalao.models.phases` (read from the job's
+history); this module only writes them: `bid 3 ms · start 1 ms · run 1.2 s`.
 """
 
 from __future__ import annotations
@@ -14,48 +9,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..models.history import JobHistory
-
-# the state that opens each phase, in order; the name it is shown by
-PHASES = (
-    ("AskForBid", "bid"),
-    ("BidAccepted", "start"),
-    ("Running", "run"),
-    ("Publishing", "publish"),
-)
-ENDS = frozenset({"AskForBidRejected", "Completed", "Failed", "Cancelled"})
+from ..models.phases import execution_phases
+from ..models.phases import placement as _placement
 
 
 def phases(events: Iterable[JobHistory]) -> list[tuple[str, float]]:
     """(phase, seconds) of one execution, from its history events in order."""
-    opened: list[tuple[str, float]] = []  # (phase, when it opened)
-    ended: float | None = None
-    names = dict(PHASES)
-    for event in events:
-        state = event.Event.Details.get("NewState", "")
-        moment = event.Time.timestamp()
-        if state in names:
-            opened.append((names[state], moment))
-        elif state in ENDS:
-            ended = moment
-    marks = [t for _name, t in opened[1:]] + ([ended] if ended is not None else [])
-    return [
-        (name, max(end - began, 0.0))
-        for (name, began), end in zip(opened, marks, strict=False)
-    ]
+    return [(p.name, p.seconds) for p in execution_phases(events)]
 
 
 def placement(history: Iterable[JobHistory]) -> float | None:
-    """Seconds from the job's submission to its first bid ask, if both are known."""
-    submitted = asked = None
-    for event in history:
-        if submitted is None:
-            submitted = event.Time.timestamp()
-        if event.Event.Details.get("NewState") == "AskForBid":
-            asked = event.Time.timestamp()
-            break
-    if submitted is None or asked is None:
-        return None
-    return max(asked - submitted, 0.0)
+    """Seconds from the job's submission to its first bid ask, if known."""
+    found = _placement(history)
+    return None if found is None else found.seconds
 
 
 def duration(seconds: float) -> str:
@@ -73,4 +39,4 @@ def phases_text(events: Iterable[JobHistory]) -> str:
     return " · ".join(f"{name} {duration(s)}" for name, s in phases(events))
 
 
-__all__ = ["PHASES", "duration", "phases", "phases_text", "placement"]
+__all__ = ["duration", "phases", "phases_text", "placement"]

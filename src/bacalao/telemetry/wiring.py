@@ -5,7 +5,8 @@ input-source and publisher names of this build (the only values those
 labels take). `watch_swarm` and `watch_store` point the live readings and
 the p2p and store hooks at it; `observed_compute` builds the compute
 node's executors, execution store and capacity account in their observed
-forms.
+forms. Tracing (`tracing.py`) shares the same seams: the compute parts
+mark a `Timeline`, the requester's spans come from `walk.JobTracer`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from ..publishers import registry as publishers
 from ..storage import registry as sources
 from .compute import ObservedExecutions, TimedCapacity, observed
 from .metrics import NodeMetrics
+from .timeline import Timeline
+from .tracing import Tracing
 
 
 def node_metrics() -> NodeMetrics:
@@ -53,18 +56,23 @@ def watch_store(metrics: NodeMetrics, store: JobStore) -> None:
 
 def observed_compute(
     metrics: NodeMetrics,
+    tracing: Tracing,
     executors: dict[str, Executor],
     store_path: Path,
     total: Resources,
     max_queued: int,
 ) -> tuple[dict[str, Executor], LocalExecutions, Capacity]:
-    """The compute part's executors, execution store and capacity, observed."""
-    capacity = TimedCapacity(total, max_queued=max_queued, metrics=metrics)
+    """The compute part's executors, execution store and capacity, observed
+    (metrics, and trace spans when `tracing` is on)."""
+    timeline = Timeline(tracing)
+    capacity = TimedCapacity(
+        total, max_queued=max_queued, metrics=metrics, timeline=timeline
+    )
 
     def queue() -> tuple[int, int]:
         snap = capacity.snapshot()
         return snap.enqueued, snap.running
 
     metrics.live.queue = queue
-    store = ObservedExecutions(str(store_path), metrics)
-    return observed(executors, metrics), store, capacity
+    store = ObservedExecutions(str(store_path), metrics, timeline)
+    return observed(executors, metrics, timeline), store, capacity
