@@ -6,8 +6,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bacalao.models.ids import now_ns
+from bacalao.models.job import Job
 from bacalao.models.resources import Resources
-from bacalao.telemetry import BID_REASONS, NodeMetrics, bid_reason
+from bacalao.models.states import ExecutionStateType, JobStateType
+from bacalao.orchestrator.record import JobRecord
+from bacalao.telemetry import BID_REASONS, JobMetrics, NodeMetrics, bid_reason
 from bacalao.telemetry.compute import TimedCapacity
 from bacalao.telemetry.tracing import TraceParent, Tracing, parse_traceparent
 
@@ -88,3 +92,60 @@ def test_malformed_traceparents_are_refused(text: str) -> None:
 def test_tracing_is_off_without_an_endpoint() -> None:
     tracing = Tracing.from_env("n-1", {})
     assert not tracing.enabled
+
+
+def _record() -> JobRecord:
+    job = Job.model_validate(
+        {"ID": "j-1", "Type": "batch", "Tasks": [{"Engine": {"Type": "noop"}}]}
+    )
+    job.CreateTime = now_ns()
+    return JobRecord(job=job)
+
+
+def _sample(metrics: NodeMetrics, name: str, **labels: str) -> float:
+    return metrics.registry.get_sample_value(name, labels) or 0.0
+
+
+def test_job_metrics_follow_a_record_through_its_commits() -> None:
+    metrics = NodeMetrics()
+    observer = JobMetrics(metrics)
+    record = _record()
+    record.set_state(JobStateType.Pending)
+    observer.job_changed(record)
+    busy = record.new_execution("n-busy", "ev-1")
+    record.move(busy, ExecutionStateType.AskForBidRejected, "busy: 1 running")
+    taker = record.new_execution("n-free", "ev-1")
+    record.move(taker, ExecutionStateType.AskForBidAccepted)
+    record.set_state(JobStateType.Running)
+    observer.job_changed(record)
+    assert _sample(metrics, "bacalao_jobs", type="batch", state="Running") == 1
+    assert _sample(metrics, "bacalao_jobs", type="batch", state="Pending") == 0
+    record.move(taker, ExecutionStateType.Completed)
+    record.set_state(JobStateType.Completed)
+    observer.job_changed(record)
+    observer.job_changed(record)  # a commit that changed nothing new
+    assert _sample(metrics, "bacalao_jobs", type="batch", state="Completed") == 1
+    assert _sample(metrics, "bacalao_jobs", type="batch", state="Running") == 0
+    assert _sample(metrics, "bacalao_jobs_submitted_total", type="batch") == 1
+    assert _sample(metrics, "bacalao_bids_asked_total") == 2
+    answered = "bacalao_bids_answered_total"
+    assert _sample(metrics, answered, outcome="declined", reason="busy") == 1
+    assert _sample(metrics, answered, outcome="accepted", reason="") == 1
+    latency = "bacalao_job_latency_seconds_count"
+    assert _sample(metrics, latency, type="batch", state="Completed") == 1
+
+
+def test_an_observer_that_fails_does_not_break_the_commit(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    metrics = NodeMetrics()
+    observer = JobMetrics(metrics)
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("metric backend gone")
+
+    metrics.job_state = broken  # type: ignore[method-assign]
+    record = _record()
+    record.set_state(JobStateType.Pending)
+    observer.job_changed(record)  # logged, not raised
+    assert "metric backend gone" in caplog.text

@@ -8,6 +8,7 @@
 - `tracing.py`: OpenTelemetry spans, on only when asked; the traceparent
 - `walk.py`: the requester's spans, from a job's history
 - `timeline.py`: the compute node's spans, from the moments it noted
+- `safe.py`: observers log their failures, never raise them
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ the job and derives from them the job-state gauge, the bid counters (an
 execution moved AskForBid → AskForBidAccepted / AskForBidRejected, or
 Failed when the node could not be asked) and, when the job ends, its
 submit→end latency. It keeps a few bytes per active job and forgets a job
-once it is terminal.
+once it is terminal; a later commit of an ended job counts nothing.
 
 Events older than this observer (a job resumed after a restart carries its
 whole history) are not counted again.
@@ -24,6 +24,7 @@ from ..models.states import ExecutionStateType
 from ..orchestrator.record import JobRecord
 from .metrics import NodeMetrics
 from .reasons import bid_reason
+from .safe import never_raises
 
 E = ExecutionStateType
 
@@ -37,8 +38,11 @@ class JobMetrics:
         self._state: dict[str, str] = {}  # job ID -> state counted in the gauge
         self._seen: dict[str, int] = {}  # job ID -> last history SeqNum read
 
+    @never_raises
     def job_changed(self, record: JobRecord) -> None:
         job = record.job
+        if record.terminal and job.ID not in self._state:
+            return  # its end is counted (or came before this observer)
         for event in self._new_events(record):
             self._event(event)
         old = self._state.get(job.ID)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 
 from ..models.execution import Execution
+from .safe import never_raises
 from .tracing import TraceParent, Tracing, job_parent
 
 # (span, the moment it begins, the moment it ends)
@@ -33,6 +34,7 @@ class Timeline:
         self._parents: dict[str, TraceParent] = {}
         self._moments: dict[str, dict[str, int]] = {}
 
+    @never_raises
     def accepted(self, execution: Execution) -> None:
         if not self.tracing.enabled:
             return
@@ -46,6 +48,7 @@ class Timeline:
         if moments is not None:
             moments.setdefault(moment, time.time_ns())
 
+    @never_raises
     def ended(self, execution_id: str, state: str, engine: str) -> None:
         self.mark(execution_id, "ended")
         parent = self._parents.pop(execution_id, None)

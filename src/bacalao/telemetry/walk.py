@@ -19,6 +19,7 @@ from datetime import datetime
 from ..models.history import JobHistory
 from ..models.phases import ENDS, execution_phases, new_state, placement
 from ..orchestrator.record import JobRecord
+from .safe import never_raises
 from .tracing import TraceParent, Tracing, job_parent
 
 
@@ -29,6 +30,7 @@ class JobTracer:
         self.tracing = tracing
         self._seen: set[str] = set()  # active jobs whose submit span is written
 
+    @never_raises
     def job_changed(self, record: JobRecord) -> None:
         if not self.tracing.enabled:
             return
@@ -37,6 +39,8 @@ class JobTracer:
         if parent is None:
             return
         if job.ID not in self._seen:
+            if record.terminal:
+                return  # its spans are written (or came before us)
             self._seen.add(job.ID)
             self.tracing.job_seen(job)
             self.tracing.phase("submit", parent, job.CreateTime, time.time_ns())
