@@ -149,3 +149,28 @@ def test_an_observer_that_fails_does_not_break_the_commit(
     record.set_state(JobStateType.Pending)
     observer.job_changed(record)  # logged, not raised
     assert "metric backend gone" in caplog.text
+
+
+def test_a_new_version_replaces_the_old_in_the_gauge_and_counts_only_its_own() -> None:
+    metrics = NodeMetrics()
+    observer = JobMetrics(metrics)
+    first = _record()
+    first.set_state(JobStateType.Pending)
+    observer.job_changed(first)
+    asked = first.new_execution("n-1", "ev-1")
+    first.move(asked, ExecutionStateType.AskForBidAccepted)
+    first.set_state(JobStateType.Running)
+    observer.job_changed(first)
+    first.superseded_by = 2
+    observer.job_changed(first)
+    assert _sample(metrics, "bacalao_jobs", type="batch", state="Running") == 0
+    second = JobRecord(
+        job=first.job.model_copy(update={"Version": 2}), history=list(first.history)
+    )
+    second.set_state(JobStateType.Pending)
+    observer.job_changed(second)
+    assert _sample(metrics, "bacalao_jobs", type="batch", state="Pending") == 1
+    assert _sample(metrics, "bacalao_bids_asked_total") == 1  # not counted again
+    assert _sample(metrics, "bacalao_jobs_submitted_total", type="batch") == 2
+    latency = "bacalao_job_latency_seconds_count"
+    assert _sample(metrics, latency, type="batch", state="Running") == 0

@@ -135,7 +135,8 @@ def describe_text(response: GetJobResponse, view: View = _PLAIN) -> str:
     )
     history = response.History.Items if response.History else []
     summary = Counter(e.ComputeState.StateType.name for e in executions)
-    sections = [_header(job, placement(history))]
+    this_version = [h for h in history if h.JobVersion == job.Version]
+    sections = [_header(job, placement(this_version))]
     if summary:
         counts = [(name, str(n)) for name, n in sorted(summary.items())]
         sections.append("Summary\n" + key_values(counts))

@@ -188,10 +188,13 @@ class NodeMetrics:
     def job_submitted(self, job_type: str) -> None:
         self.jobs_submitted.labels(job_type).inc()
 
-    def job_state(self, job_type: str, old: str | None, new: str) -> None:
+    def job_state(self, job_type: str, old: str | None, new: str | None) -> None:
+        """A job moved from state `old` (None: it is new) to `new` (None:
+        it is gone, replaced by its next version)."""
         if old is not None:
             self.jobs.labels(job_type, old).dec()
-        self.jobs.labels(job_type, new).inc()
+        if new is not None:
+            self.jobs.labels(job_type, new).inc()
 
     def job_ended(self, job_type: str, state: str, seconds: float) -> None:
         self.job_latency.labels(job_type, state).observe(max(seconds, 0.0))

@@ -10,7 +10,8 @@ submit→end latency. It keeps a few bytes per active job and forgets a job
 once it is terminal; a later commit of an ended job counts nothing.
 
 Events older than this observer (a job resumed after a restart carries its
-whole history) are not counted again.
+whole history) are not counted again, nor those of a job's earlier versions
+(a new version of a named job carries their history).
 """
 
 from __future__ import annotations
@@ -49,26 +50,33 @@ class JobMetrics:
         new = record.state.name
         if old is None and self._submitted_now(record):
             self.metrics.job_submitted(job.Type)
-        if old != new:
-            self.metrics.job_state(job.Type, old, new)
-        if record.terminal:
-            self._state.pop(job.ID, None)
-            self._seen.pop(job.ID, None)
+        if not record.terminal:
             if old != new:
-                seconds = time.time() - job.CreateTime / 1e9
-                self.metrics.job_ended(job.Type, new, seconds)
-        else:
+                self.metrics.job_state(job.Type, old, new)
             self._state[job.ID] = new
+            return
+        self._state.pop(job.ID, None)
+        self._seen.pop(job.ID, None)
+        if not record.state.terminal:  # superseded: its next version counts
+            self.metrics.job_state(job.Type, old, None)
+        elif old != new:
+            self.metrics.job_state(job.Type, old, new)
+            seconds = time.time() - job.CreateTime / 1e9
+            self.metrics.job_ended(job.Type, new, seconds)
 
     def _new_events(self, record: JobRecord) -> Iterator[JobHistory]:
-        last = self._seen.get(record.job.ID, 0)
+        job = record.job
+        first_sight = job.ID not in self._seen
+        last = self._seen.get(job.ID, 0)
         history = record.history
         start = len(history)
         while start > 0 and history[start - 1].SeqNum > last:
             start -= 1
         if history:
-            self._seen[record.job.ID] = history[-1].SeqNum
+            self._seen[job.ID] = history[-1].SeqNum
         for event in history[start:]:
+            if first_sight and event.JobVersion != job.Version:
+                continue  # an earlier version's, counted when it happened
             if event.Time >= self._started:
                 yield event
 
@@ -86,5 +94,8 @@ class JobMetrics:
             self.metrics.bid_answered(False, "unreachable")
 
     def _submitted_now(self, record: JobRecord) -> bool:
-        """Whether a job first seen now was submitted while we watched."""
-        return bool(record.history) and record.history[0].Time >= self._started
+        """Whether a job (or a new version of one) first seen now was
+        submitted while we watched."""
+        version = record.job.Version
+        mine = [e for e in record.history if e.JobVersion == version]
+        return bool(mine) and mine[0].Time >= self._started

@@ -134,10 +134,10 @@ class Tracing:
             span.set_attribute("bacalao.job.id", job.ID)
             span.set_attribute("bacalao.job.type", job.Type)
 
-    def job_ended(self, job: Job, end_ns: int) -> None:
+    def job_ended(self, job: Job, state: str, end_ns: int) -> None:
         span = self._open.pop(job.Meta.get(TRACEPARENT_META, ""), None)
         if span is not None:
-            span.set_attribute("bacalao.job.state", job.State.StateType.name)
+            span.set_attribute("bacalao.job.state", state)
             span.end(end_time=end_ns)
 
     # -- phase spans -----------------------------------------------------

@@ -7,7 +7,8 @@ the job ends it writes `place` (submission to first bid ask), for each
 execution a `bid` span (asked to answered) and an `execution` span (asked
 to its end, with the node and final state), then ends the job's span.
 The compute node's spans (`queue`, `stage`, `run`, `publish`) join the
-same trace through the job's traceparent (see `tracing.py`).
+same trace through the job's traceparent (see `tracing.py`). Each version
+of a named job is a trace of its own; only its own events are read.
 """
 
 from __future__ import annotations
@@ -47,12 +48,14 @@ class JobTracer:
         if not record.terminal:
             return
         self._seen.discard(job.ID)
-        placed = placement(record.history)
+        history = [e for e in record.history if e.JobVersion == job.Version]
+        placed = placement(history)
         if placed is not None:
             self.tracing.phase("place", parent, _ns(placed.start), _ns(placed.end))
-        for execution_id, events in _by_execution(record.history).items():
+        for execution_id, events in _by_execution(history).items():
             self._execution(parent, execution_id, events)
-        self.tracing.job_ended(job, time.time_ns())
+        state = record.state.name if record.state.terminal else "Superseded"
+        self.tracing.job_ended(job, state, time.time_ns())
 
     def _execution(
         self, parent: TraceParent, execution_id: str, events: list[JobHistory]
