@@ -113,7 +113,7 @@ async def test_metrics_count_the_jobs_that_ran(
             for s in everyone
         )
         assert runs == ran, engine
-    assert total(mine, "bacalao_peers_connected") == 1
+    assert total(mine, "bacalao_peers_connected") >= 1
     assert total(mine, "bacalao_store_commit_seconds_count") > 0
     assert total(mine, "bacalao_rpc_latency_seconds_count", outcome="ok") > 0
     assert total(mine, "bacalao_gossip_messages_out_total") > 0
@@ -133,7 +133,7 @@ async def test_metrics_need_the_api_token(devstack: Devstack) -> None:
             scrape, base, "metrics-test-token-0123456789"
         )
     assert refused == 401
-    assert total(samples, "bacalao_peers_connected") == 0
+    assert ("bacalao_peers_connected", ()) in samples
 
 
 def _status(url: str) -> int:
