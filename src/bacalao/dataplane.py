@@ -10,6 +10,8 @@ needs another service (e.g. an IPFS peer) gets a new field here, filled by
 `DataPlane` is the node component that owns those services (the S3 client
 and its asyncio thread), builds every registered input source and
 publisher, checks which work here, and closes it all when the node stops.
+Its `on_moved(direction, type, bytes)` is told the bytes each input source
+staged ("in") and each publisher published ("out").
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import trio
@@ -122,8 +125,10 @@ class DataPlane:
         node_id: str = "",
         api_base: Callable[[], str] = _no_api,
         ipfs: IpfsPeer | None = None,
+        on_moved: Callable[[str, str, int], None] | None = None,
     ) -> None:
         self.config = config
+        self._on_moved = on_moved
         self._node_id = node_id
         self._api_base = api_base
         self._ipfs = ipfs
@@ -169,6 +174,10 @@ class DataPlane:
         )
         self._sources = await build_sources(ctx)
         self._publishers = await build_publishers(ctx)
+        moved = self._on_moved
+        if moved is not None:
+            self._sources.on_moved = partial(moved, "in")
+            self._publishers.on_moved = partial(moved, "out")
 
     def refusal(self, task: Task) -> str | None:
         """Why this node will not stage `task`'s inputs or publish its

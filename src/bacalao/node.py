@@ -13,15 +13,16 @@ process (signals, start-up errors) is `process.serve`.
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import trio
 
 from .api.app import ApiOptions, serve_api
 from .api.gate import RequestGate
+from .api.metrics import metrics_routes
 from .api.node_backend import NodeBackend
-from .compute.capacity import Capacity
-from .compute.executions import LocalExecutions
 from .compute.service import Compute
 from .compute.settings import ComputeSettings
 from .config import NodeConfig, default_bootstrap_peers
@@ -47,6 +48,8 @@ from .p2p.exceptions import P2PError, PeerUnreachable, RemoteError
 from .p2p.host import Swarm, SwarmConfig
 from .protocol import PING
 from .startup import StartupError
+from .telemetry import CONTENT_TYPE, JobMetrics, JobTracer, Tracing
+from .telemetry.wiring import node_metrics, observed_compute, watch_store, watch_swarm
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +92,12 @@ class Node:
         )
         self.node_id = self.swarm.peer_id
         self.store = JobStore.open(config.repo / "jobs.db", self.node_id)
+        self.metrics = node_metrics()
+        watch_swarm(self.metrics, self.swarm)
+        watch_store(self.metrics, self.store)
+        self.job_metrics = JobMetrics(self.metrics)
+        self.tracing = Tracing.from_env(self.node_id, os.environ)
+        self.job_tracer = JobTracer(self.tracing)
         self.nodes = NodeManager(
             self.node_id,
             timeout=config.node_timeout,
@@ -132,6 +141,7 @@ class Node:
             node_id=self.node_id,
             api_base=lambda: self.api_url,
             ipfs=self.ipfs,
+            on_moved=self.metrics.data_moved,
         )
         self.announcer = Announcer(
             self.swarm,
@@ -151,6 +161,8 @@ class Node:
     def _job_changed(self, record: JobRecord) -> None:
         self.shared.job_changed(record)
         self.events.job_changed(record.job, record.executions.values())
+        self.job_metrics.job_changed(record)
+        self.job_tracer.job_changed(record)
 
     def stop(self, grace: float = 0.0) -> None:
         """Stop this node (its `run` returns); safe to call more than once.
@@ -201,6 +213,7 @@ class Node:
             options=options,
             gate=self.requests,
             shutdown_trigger=close.wait,
+            routes=metrics_routes(self.metrics.render, CONTENT_TYPE),
             task_status=task_status,
         )
         self._scope.cancel()
@@ -231,6 +244,7 @@ class Node:
                 await self._run(task_status)
         finally:
             self.store.close()
+            await _shielded(self.tracing.close)
             if self.compute is not None:
                 self.compute.store.close()
 
@@ -278,14 +292,21 @@ class Node:
 
     async def _build_compute(self) -> Compute:
         executors = await usable_executors(self.config, self.node_id)
-        total = machine_capacity(self.config)
+        executors, store, capacity = observed_compute(
+            self.metrics,
+            self.tracing,
+            executors,
+            self.config.repo / "compute.db",
+            machine_capacity(self.config),
+            self.config.max_queued,
+        )
         return Compute(
             self.node_id,
             ComputeSettings.of(self.config),
             self.swarm.rpc,
             executors,
-            LocalExecutions(self.config.repo / "compute.db"),
-            Capacity(total, max_queued=self.config.max_queued),
+            store,
+            capacity,
             on_capacity_change=self._capacity_change,
             node_info=self.announcer.current_info,
             gossip=self.swarm.gossip,
@@ -357,6 +378,11 @@ def api_options(config: NodeConfig) -> ApiOptions:
         graceful_timeout=config.shutdown_grace,
         web_ui=config.web_ui,
     )
+
+
+async def _shielded(blocking: Callable[[], None]) -> None:
+    with trio.CancelScope(shield=True):
+        await trio.to_thread.run_sync(blocking)
 
 
 def _dialable(host: str) -> str:

@@ -118,6 +118,31 @@ def test_describe_table_sections(live: Live, described: str) -> None:
     assert "partial output\nbad thing" in out
 
 
+def test_describe_shows_how_long_each_phase_took(live: Live) -> None:
+    job = live.backend.add_job(State={"StateType": "Completed"})
+    execution = live.backend.add_execution(
+        job.ID, ComputeState={"StateType": "Completed"}
+    )
+    live.backend.add_event(job.ID, "Job submitted", Time="2026-01-01T00:00:00Z")
+    for state, at in [
+        ("AskForBid", "00.020"),
+        ("BidAccepted", "00.023"),
+        ("Running", "00.080"),
+        ("Completed", "02.580"),
+    ]:
+        live.backend.add_event(
+            job.ID,
+            state,
+            Type=JobHistoryType.ExecutionLevel,
+            ExecutionID=execution.ID,
+            Event={"Message": state, "Details": {"NewState": state}},
+            Time=f"2026-01-01T00:00:{at}Z",
+        )
+    out = live("job", "describe", job.ID).stdout
+    assert "Placement     = 20 ms" in out
+    assert "Phases: bid 3 ms · start 57 ms · run 2.5 s" in out
+
+
 @pytest.mark.parametrize("fmt", ["json", "yaml"])
 def test_describe_structured(live: Live, described: str, fmt: str) -> None:
     result = live("job", "describe", described, "--output", fmt)

@@ -339,10 +339,11 @@ async def serve_api(
     options: ApiOptions | None = None,
     gate: RequestGate | None = None,
     shutdown_trigger: Callable[[], Awaitable[None]] | None = None,
+    routes: Iterable[Route] = (),
     task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Serve the API until cancelled, or until `shutdown_trigger` returns;
-    reports the bound port (port 0 works).
+    """Serve the API (plus `routes`) until cancelled, or until
+    `shutdown_trigger` returns; reports the bound port (port 0 works).
 
     Once `shutdown_trigger` returns, hypercorn stops listening, closes idle
     connections and gives requests in flight `options.graceful_timeout`
@@ -355,6 +356,7 @@ async def serve_api(
     # hypercorn's scope types are narrower than ours
     app: Any = ApiApp(
         backend,
+        routes=routes,
         tokens=options.tokens,
         body_timeout=options.body_timeout,
         gate=gate,

@@ -124,7 +124,8 @@ class NodeBackend:
         self, job: Job, *, warnings: list[str], force: bool = False
     ) -> Submitted:
         orchestrator = self._orchestrator()
-        job_id, evaluation_id = await orchestrator.submit(job, force=force)
+        with self._node.tracing.submission(job) as traced:
+            job_id, evaluation_id = await orchestrator.submit(traced, force=force)
         return Submitted(job_id, evaluation_id, list(warnings))
 
     async def job_versions(self, job_id: str) -> list[Job]:

@@ -3,7 +3,8 @@
 
 Sections as Bacalhau prints them: a key/value header, a summary of
 execution states, the job's history, its executions, and the standard
-output of each execution.
+output of each execution. The header says how long placement took and
+each execution's history how long its phases took (`phases.py`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from ..models.ids import short_node_id
 from .output import View, clock, key_values, when
+from .phases import duration, phases_text, placement
 
 if TYPE_CHECKING:
     from ..models.api import GetJobResponse
@@ -76,7 +78,7 @@ def history_row(item: JobHistory, view: View = _PLAIN) -> list[str]:
     ]
 
 
-def _header(job: Job) -> str:
+def _header(job: Job, placed: float | None = None) -> str:
     pairs = [
         ("ID", job.ID),
         ("Name", job.Name),
@@ -93,6 +95,8 @@ def _header(job: Job) -> str:
         ("Modified Time", when(job.ModifyTime)),
         ("Version", str(job.Version)),
     ]
+    if placed is not None:
+        pairs.append(("Placement", duration(placed)))
     return key_values(pairs)
 
 
@@ -131,7 +135,8 @@ def describe_text(response: GetJobResponse, view: View = _PLAIN) -> str:
     )
     history = response.History.Items if response.History else []
     summary = Counter(e.ComputeState.StateType.name for e in executions)
-    sections = [_header(job)]
+    this_version = [h for h in history if h.JobVersion == job.Version]
+    sections = [_header(job, placement(this_version))]
     if summary:
         counts = [(name, str(n)) for name, n in sorted(summary.items())]
         sections.append("Summary\n" + key_values(counts))
@@ -145,7 +150,12 @@ def describe_text(response: GetJobResponse, view: View = _PLAIN) -> str:
     for e in executions:
         own = [h for h in history if h.ExecutionID == e.ID]
         if own:
-            sections.append(f"Execution {view.id(e.ID)} History\n" + _events(own, view))
+            took = phases_text(own)
+            sections.append(
+                f"Execution {view.id(e.ID)} History\n"
+                + (f"Phases: {took}\n" if took else "")
+                + _events(own, view)
+            )
     sections.append("Standard Output\n" + _output(executions, view))
     return "\n\n".join(sections)
 

@@ -38,6 +38,8 @@ class JobStore:
         self._worker = worker or SerialWorker()
         self._queue: list[_Pending] = []
         self._writing = False
+        # told of every write batch: (seconds, changes written)
+        self.on_commit: Callable[[float, int], None] = lambda _s, _n: None
 
     @classmethod
     def open(cls, path: Path | str, requester_id: str) -> JobStore:
@@ -85,7 +87,9 @@ class JobStore:
         change again on its own, so only the faulty one fails."""
         everything = [c for pending in batch for c in pending.changes]
         try:
+            began = trio.current_time()
             await self._worker.run(self._sqlite.apply, everything)
+            self.on_commit(trio.current_time() - began, len(everything))
         except StoreError as exc:
             if len(batch) == 1:
                 batch[0].error = exc

@@ -62,7 +62,8 @@ class GossipStats:
 
     `invalid_by_topic` and `invalid_by_peer` break `dropped_invalid` down
     (by peer: for the 1024 peers heard of last); `dropped_unlisted` counts
-    messages written by peers the allow-list leaves out.
+    messages written by peers the allow-list leaves out. `published` and
+    `delivered` are broken down by topic too.
     """
 
     published: int = 0
@@ -71,6 +72,8 @@ class GossipStats:
     dropped_unlisted: int = 0
     invalid_by_topic: dict[str, int] = field(default_factory=dict)
     invalid_by_peer: dict[str, int] = field(default_factory=dict)
+    published_by_topic: dict[str, int] = field(default_factory=dict)
+    delivered_by_topic: dict[str, int] = field(default_factory=dict)
 
 
 class Gossip:
@@ -106,6 +109,8 @@ class Gossip:
             dropped_unlisted=stats.dropped_unlisted,
             invalid_by_topic=dict(stats.invalid_by_topic),
             invalid_by_peer=self._invalid_by_peer.snapshot(),
+            published_by_topic=dict(stats.published_by_topic),
+            delivered_by_topic=dict(stats.delivered_by_topic),
         )
 
     def _refuse(self, topic: str, author: str, reason: str) -> None:
@@ -120,6 +125,7 @@ class Gossip:
     async def publish(self, topic: Topic[M], message: M) -> None:
         await self._pubsub.publish(topic.name, message.model_dump_json().encode())
         self.stats.published += 1
+        _count(self.stats.published_by_topic, topic.name)
 
     async def serve(
         self,
@@ -166,6 +172,7 @@ class Gossip:
                 except (ValidationError, ValueError):
                     continue  # counted by the validator
             self.stats.delivered += 1
+            _count(self.stats.delivered_by_topic, topic.name)
             try:
                 handler(origin, message)  # type: ignore[arg-type]
             except Exception:
@@ -173,6 +180,10 @@ class Gossip:
 
 
 DECODED_KEPT = 4096
+
+
+def _count(counts: dict[str, int], topic: str) -> None:
+    counts[topic] = counts.get(topic, 0) + 1
 
 
 def _key(topic: Topic[Any], msg: Any) -> tuple[str, bytes, bytes]:

@@ -83,6 +83,8 @@ class Rpc:
         # until the node has registered every handler, a method it does not
         # serve yet is "unavailable" (try again), not unknown (give up)
         self._all_registered = False
+        # told of every outgoing call: (method protocol, seconds, outcome)
+        self.on_call: Callable[[str, float, str], None] = _ignore_call
 
     def register(
         self,
@@ -107,6 +109,21 @@ class Rpc:
         A call to this node itself runs the handler directly (libp2p cannot
         dial itself), on a copy of the request, with the same error mapping.
         """
+        began = trio.current_time()
+        outcome = "cancelled"
+        try:
+            answer = await self._call(peer_id, method, request, timeout)
+            outcome = "ok"
+            return answer
+        except Exception as exc:
+            outcome = _OUTCOMES.get(type(exc), "error")
+            raise
+        finally:
+            self.on_call(method.protocol, trio.current_time() - began, outcome)
+
+    async def _call(
+        self, peer_id: str, method: Method[Req, Resp], request: Req, timeout: float
+    ) -> Resp:
         payload = request.model_dump_json().encode()
         if peer_id == self._self_id:
             return await self._call_self(method, payload, timeout)
@@ -345,6 +362,17 @@ def _decode_answer(method: Method[Any, Resp], raw: bytes) -> Resp:
     except ValidationError as exc:
         raise CodecError(f"malformed {method.protocol} answer: {exc}") from exc
     raise CodecError(f"{method.protocol} answer has unknown status {status!r}")
+
+
+_OUTCOMES: dict[type[Exception], str] = {
+    RemoteError: "remote_error",
+    RpcTimeout: "timeout",
+    PeerUnreachable: "unreachable",
+}
+
+
+def _ignore_call(_method: str, _seconds: float, _outcome: str) -> None:
+    pass
 
 
 def _error(code: str, message: str) -> bytes:

@@ -2,15 +2,20 @@
 
 `build_publishers(ctx)` builds every registered kind and keeps those whose
 `check()` passes. An empty publisher type publishes nothing, as `noop`.
+With `on_moved` set, `Publishers` is told the bytes of each results folder
+a publisher other than `noop` published (`(type, bytes)`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+
+import trio
 
 from ..dataplane import PluginContext
 from ..models.job import SpecConfig
+from ..storage.base import tree_bytes
 from . import registry
 from .base import Publisher, PublishRequest
 from .exceptions import PublishError
@@ -23,6 +28,7 @@ class Publishers:
 
     def __init__(self, plugins: Mapping[str, Publisher]) -> None:
         self._plugins = dict(plugins)
+        self.on_moved: Callable[[str, int], None] | None = None
 
     @property
     def types(self) -> tuple[str, ...]:
@@ -44,7 +50,11 @@ class Publishers:
         plugin = self._plugins.get(request.spec.Type)
         if plugin is None:
             raise PublishError(f"publisher {request.spec.Type!r} is not offered here")
-        return await plugin.publish(request)
+        published = await plugin.publish(request)
+        if self.on_moved is not None and request.spec.Type != "noop":
+            size = await trio.to_thread.run_sync(tree_bytes, request.results_dir)
+            self.on_moved(request.spec.Type, size)
+        return published
 
 
 async def build_publishers(ctx: PluginContext) -> Publishers:

@@ -16,6 +16,7 @@ whatever it left in `dest`.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -64,3 +65,15 @@ def lower_params(params: dict[str, Any]) -> dict[str, Any]:
 def as_bool(value: Any) -> bool:
     """A spec's boolean, given as a bool or as text ("true", "1")."""
     return value is True or str(value).strip().lower() in ("true", "1", "t", "yes")
+
+
+def tree_bytes(folder: Path) -> int:
+    """The bytes of the regular files under `folder` (links not followed;
+    0 if it is missing). Blocking: call it in a thread."""
+    total = 0
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            path = Path(root, name)
+            if path.is_file() and not path.is_symlink():
+                total += path.stat().st_size
+    return total

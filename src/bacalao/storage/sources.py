@@ -4,14 +4,15 @@
 `check()` passes, and logs why the others are left out. `Sources.refusal`
 is the pure bid-time check of a task's inputs; `Sources.stage` stages them
 one by one under `workdir/inputs/<index>/` and, when one fails, removes
-what it left there before raising `StorageError`.
+what it left there before raising `StorageError`. With `on_moved` set,
+it is told the bytes each source wrote there (`(type, bytes)`).
 """
 
 from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import trio
@@ -19,7 +20,7 @@ import trio
 from ..dataplane import PluginContext
 from ..models.job import InputSource
 from . import registry
-from .base import InputSourcePlugin, StagedInput
+from .base import InputSourcePlugin, StagedInput, tree_bytes
 from .exceptions import StorageError
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ class Sources:
 
     def __init__(self, plugins: Mapping[str, InputSourcePlugin]) -> None:
         self._plugins = dict(plugins)
+        self.on_moved: Callable[[str, int], None] | None = None
 
     @property
     def types(self) -> tuple[str, ...]:
@@ -68,7 +70,7 @@ class Sources:
         dest = workdir / "inputs" / str(index)
         await trio.to_thread.run_sync(lambda: dest.mkdir(parents=True, exist_ok=True))
         try:
-            return await plugin.stage(source, dest)
+            staged = await plugin.stage(source, dest)
         except BaseException as exc:
             await _remove(dest)
             if isinstance(exc, OSError):
@@ -76,6 +78,10 @@ class Sources:
                     f"input {source.Target}: cannot write it on this node: {exc}"
                 ) from exc
             raise
+        if self.on_moved is not None:
+            size = await trio.to_thread.run_sync(tree_bytes, dest)
+            self.on_moved(source.Source.Type, size)
+        return staged
 
 
 async def _remove(folder: Path) -> None:
