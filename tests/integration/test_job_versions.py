@@ -87,7 +87,13 @@ async def test_updating_a_running_job_cancels_its_execution_everywhere(
         assert done["Job"]["Version"] == 2
         with trio.fail_after(20):
             while True:  # the other node's replica of the old execution
-                seen = await other.job(job_id)
+                status, seen = await other.call(
+                    "GET", f"{JOBS}/{job_id}?include=executions"
+                )
+                if status == 404:  # no replica yet
+                    await trio.sleep(0.05)
+                    continue
+                assert status == 200, seen
                 states = {
                     e["ID"]: e["ComputeState"] for e in seen["Executions"]["Items"]
                 }

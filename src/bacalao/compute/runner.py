@@ -7,6 +7,7 @@ service holds the resources, reports states and handles cancellation.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 
 import trio
 
@@ -27,9 +28,12 @@ async def run_execution(
     data: DataPlane,
     settings: ComputeSettings,
     node_id: str,
+    on_staged: Callable[[], None] = lambda: None,
+    on_publishing: Callable[[], None] = lambda: None,
 ) -> tuple[RunCommandResult, SpecConfig]:
     """Stage the inputs, run the task into its results folder, publish it;
-    returns what the task printed and where its results were published."""
+    returns what the task printed and where its results were published.
+    `on_staged` and `on_publishing` mark where the phases change."""
     job = execution.Job
     assert job is not None
     results = settings.repo / "executions" / execution.ID
@@ -37,6 +41,7 @@ async def run_execution(
     await trio.to_thread.run_sync(lambda: results.mkdir(parents=True, exist_ok=True))
     try:
         inputs = await data.sources.stage(job.task.InputSources, work)
+        on_staged()
         timeouts = job.task.Timeouts
         request = ExecutionRequest(
             execution_id=execution.ID,
@@ -55,6 +60,7 @@ async def run_execution(
             ),
         )
         result = await executors[job.task.Engine.Type.lower()].run(request)
+        on_publishing()
         published = await data.publishers.publish(
             PublishRequest(
                 spec=job.task.Publisher,

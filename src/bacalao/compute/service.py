@@ -58,9 +58,18 @@ from .updates import UpdateSender
 log = logging.getLogger(__name__)
 E = ExecutionStateType
 
-RUNNING_REPORT_DELAY = 0.05
+# a phase (Running, Publishing) is reported only if it lasts this long: a
+# short one is folded into the next report, saving a round trip
+PHASE_REPORT_DELAY = 0.05
 REMEMBERED_ANSWERS = 10_000
 DEFAULT_NEED = Resources(CPU=0.1, Memory=64 * 1024**2)
+
+
+@dataclass
+class _Phase:
+    """The pending report of the phase an execution is in."""
+
+    report: trio.CancelScope
 
 
 @dataclass
@@ -336,11 +345,9 @@ class Compute:
         execution = local.execution
         try:
             with local.cancel:
-                running = trio.CancelScope()
-                assert self._nursery is not None
-                self._nursery.start_soon(self._report_running_soon, local, running)
-                result, published = await self._run(local)
-                running.cancel()
+                phase = _Phase(trio.CancelScope())
+                result, published = await self._run(local, phase)
+                phase.report.cancel()
                 await self._report(
                     execution,
                     local.requester,
@@ -364,17 +371,25 @@ class Compute:
             local.done.set()
             self._release(execution.ID)
 
-    async def _report_running_soon(
-        self, local: _Local, scope: trio.CancelScope
-    ) -> None:
-        """Report Running unless the task ends first: a short task is then
-        reported once, as Completed (the requester records the Running)."""
-        with scope:
-            await trio.sleep(RUNNING_REPORT_DELAY)
-        if not scope.cancelled_caught and not local.done.is_set():
-            await self._report(local.execution, local.requester, E.Running)
+    def _report_soon(self, local: _Local, phase: _Phase, state: E) -> None:
+        """Report `state` unless the next phase comes first: a short task is
+        then reported once, as Completed (the requester records the rest)."""
+        phase.report.cancel()
+        phase.report = trio.CancelScope()
+        assert self._nursery is not None
+        self._nursery.start_soon(self._report_later, local, phase.report, state)
 
-    async def _run(self, local: _Local) -> tuple[RunCommandResult, SpecConfig]:
+    async def _report_later(
+        self, local: _Local, scope: trio.CancelScope, state: E
+    ) -> None:
+        with scope:
+            await trio.sleep(PHASE_REPORT_DELAY)
+        if not scope.cancelled_caught and not local.done.is_set():
+            await self._report(local.execution, local.requester, state)
+
+    async def _run(
+        self, local: _Local, phase: _Phase
+    ) -> tuple[RunCommandResult, SpecConfig]:
         return await run_execution(
             local.execution,
             local.need,
@@ -382,6 +397,8 @@ class Compute:
             data=self.data,
             settings=self.settings,
             node_id=self.node_id,
+            on_staged=lambda: self._report_soon(local, phase, E.Running),
+            on_publishing=lambda: self._report_soon(local, phase, E.Publishing),
         )
 
     async def _report(

@@ -111,14 +111,20 @@ class SharedView:
             self._spec_bytes[record.job.ID] = len(record.job.model_dump_json())
         executions = {e.ID: e.model_copy() for e in record.executions.values()}
         replaced = self._dirty.get(record.job.ID)
+        earlier = []
         if replaced is not None:
             # a new version's record no longer holds the old version's
             # executions: keep the last changes to those it coalesces over
             executions = {e.ID: e for e in replaced.Executions} | executions
+            # nor the old version itself, which a replica may never have seen
+            earlier = list(replaced.Versions)
+            if replaced.Job.Version < record.job.Version:
+                earlier.append(replaced.Job)
         self._dirty[record.job.ID] = JobSnapshot(
             RequesterID=self.node_id,
             Job=record.job.model_copy(),
             Executions=list(executions.values()),
+            Versions=earlier,
         )
         self._wake.set()
 
