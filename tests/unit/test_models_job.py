@@ -47,19 +47,19 @@ BACALHAU_TASK_KEYS = {
     "Timeouts",
 }
 
-DOCKER_HELLO_YAML_AS_JSON = {
-    "name": "A Simple Docker Job",
+LOWER_CASE_KEYS_SPEC = {
+    "name": "greeting-in-lower-case-keys",
     "type": "batch",
     "count": 1,
     "tasks": [
         {
-            "name": "My main task",
+            "name": "say-hello",
             "engine": {
                 "type": "docker",
                 "params": {
                     "Image": "busybox:1.37.0",
                     "Entrypoint": ["/bin/sh"],
-                    "Parameters": ["-c", "echo Hello Bacalhau!"],
+                    "Parameters": ["-c", "echo hello from a lower-case spec"],
                 },
             },
         }
@@ -87,10 +87,10 @@ def test_job_json_uses_bacalhau_field_names() -> None:
 
 
 def test_lowercase_keys_of_bacalhau_yaml_specs_are_understood() -> None:
-    job = Job.model_validate(DOCKER_HELLO_YAML_AS_JSON)
-    assert job.Name == "A Simple Docker Job"
+    job = Job.model_validate(LOWER_CASE_KEYS_SPEC)
+    assert job.Name == "greeting-in-lower-case-keys"
     assert job.Type == "batch"
-    assert job.task.Name == "My main task"
+    assert job.task.Name == "say-hello"
     assert job.task.Engine.Type == "docker"
     assert job.task.Engine.Params["Image"] == "busybox:1.37.0"
 
