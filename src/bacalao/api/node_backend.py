@@ -191,9 +191,7 @@ class NodeBackend:
             job = await self.get_job(job_id)
             state = job.State.StateType
             if state.terminal:
-                raise InvalidJobState(
-                    f"job {job_id} is already {state.name}: there is nothing to stop"
-                )
+                raise InvalidJobState.already_ended(job_id, state.name)
             if orchestrator is None:
                 raise InvalidJobState("this node does not run an orchestrator")
             raise InvalidJobState(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from ..models.execution import Execution
 from .record import JobRecord
@@ -23,12 +23,12 @@ class ActiveJobs:
 
     def add(self, record: JobRecord) -> None:
         self._records[record.job.ID] = record
-        self.index(record)
+        self.index(record.job.ID, record.executions.values())
 
-    def index(self, record: JobRecord) -> None:
-        """Note the record's executions (call after placing new ones)."""
-        for execution_id in record.executions:
-            self._job_of[execution_id] = record.job.ID
+    def index(self, job_id: str, executions: Iterable[Execution]) -> None:
+        """Note new executions of an active job."""
+        for execution in executions:
+            self._job_of[execution.ID] = job_id
 
     def remove(self, record: JobRecord) -> None:
         for execution_id in record.executions:

@@ -108,3 +108,8 @@ class Unavailable(OrchestratorError):
 class InvalidJobState(OrchestratorError):
     code = "ResourceInUse"
     status = 409
+
+    @classmethod
+    def already_ended(cls, job_id: str, state: str) -> InvalidJobState:
+        """For a stop of a job that has already ended."""
+        return cls(f"job {job_id} is already {state}: there is nothing to stop")

@@ -153,9 +153,7 @@ class Orchestrator:
                 raise JobNotFound(job_id)
             state = job.State.StateType
             if state.terminal:
-                raise InvalidJobState(
-                    f"job {job_id} is already {state.name}: there is nothing to stop"
-                )
+                raise InvalidJobState.already_ended(job_id, state.name)
             return ""
         request = StopRequested(reason or "stopped by user")
         await self.inboxes.deliver(job_id, request, wait=True)
@@ -281,7 +279,7 @@ class Orchestrator:
         self, record: JobRecord, plan: Plan, calls: trio.Nursery | None
     ) -> None:
         """Store what the scheduler changed, then carry out its plan."""
-        self.active.index(record)
+        self.active.index(record.job.ID, plan.asks)  # the only new executions
         await self.committer.commit(record)
         await self._carry_out(record, plan, calls)
 
